@@ -1,0 +1,259 @@
+//! `RefundClient`: the sans-IO pieces wired to a transport, with retries, failover and a
+//! deadline.
+//!
+//! Retries re-send the identical bytes (same `out_refund_no`, same signature): WeChat Pay
+//! refunds once per `out_refund_no`, so a retry can never refund twice. Retried: network
+//! errors, timeouts, 5xx / `SYSTEM_ERROR` and 429. Never retried: 4xx business errors and
+//! verification failures. Network errors and 5xx fail over to the backup host.
+
+use crate::config::ClientConfig;
+use crate::crypto;
+use crate::error::{RefundError, Result};
+use crate::notify;
+use crate::refund::model::{
+    AbnormalRefundRequest, CreateRefundRequest, Refund, RefundNotification,
+};
+use crate::refund::{request, response};
+use crate::sign::generate_nonce;
+use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The source of "now" (unix seconds) for signing and for the ±300 s verification window.
+pub trait Clock: Send + Sync {
+    /// Current unix time in seconds.
+    fn now_unix(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// A client for the refund API. Cheap to share: one per process, used from many threads.
+#[cfg_attr(feature = "ffi", derive(uniffi::Object))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
+pub struct RefundClient {
+    config: Arc<ClientConfig>,
+    transport: Arc<dyn HttpTransport>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for RefundClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefundClient")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for RefundClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RefundClient({})", self.config)
+    }
+}
+
+impl RefundClient {
+    /// A client with every part supplied (tests inject a clock; services their own transport).
+    pub fn with_parts(
+        config: Arc<ClientConfig>,
+        transport: Arc<dyn HttpTransport>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            config,
+            transport,
+            clock,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Arc<ClientConfig> {
+        &self.config
+    }
+
+    /// Send a prepared request with retries and failover, verifying each response.
+    fn execute<T>(
+        &self,
+        req: HttpRequest,
+        parse: impl Fn(&HttpResponse, i64) -> Result<T>,
+    ) -> Result<T> {
+        let o = &self.config.options;
+        let started = Instant::now();
+        let deadline = started + self.config.deadline();
+        let primary = self.config.base_url.as_str();
+        let mut on_backup = false;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let mut this = req.clone();
+            if on_backup {
+                if let Some(backup) = &self.config.backup_base_url {
+                    this.url = format!("{backup}{}", &req.url[primary.len()..]);
+                }
+            }
+            let outcome = self
+                .transport
+                .send(this)
+                .and_then(|resp| parse(&resp, self.clock.now_unix()));
+            let err = match outcome {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let failover = match &err {
+                RefundError::Transport {
+                    retryable: true, ..
+                } => true,
+                RefundError::Api { status, .. } if *status >= 500 => true,
+                _ => false,
+            };
+            if !err.is_retryable() || attempt >= o.max_attempts {
+                return Err(err);
+            }
+            let backoff = backoff_delay(o.initial_backoff_ms, o.max_backoff_ms, attempt);
+            if Instant::now() + backoff >= deadline {
+                return Err(err);
+            }
+            std::thread::sleep(backoff);
+            if failover && self.config.backup_base_url.is_some() {
+                on_backup = !on_backup;
+            }
+        }
+    }
+
+    fn now_and_nonce(&self) -> (i64, String) {
+        (self.clock.now_unix(), generate_nonce())
+    }
+}
+
+/// Exponential backoff with "equal jitter": half fixed, half random.
+fn backoff_delay(initial_ms: u64, max_ms: u64, attempt: u32) -> Duration {
+    let exp = initial_ms
+        .saturating_mul(1u64 << (attempt - 1).min(20))
+        .min(max_ms.max(1));
+    let mut r = [0u8; 8];
+    crypto::random_bytes(&mut r);
+    let half = exp / 2;
+    let jitter = if half == 0 {
+        0
+    } else {
+        u64::from_le_bytes(r) % (half + 1)
+    };
+    Duration::from_millis(half + jitter)
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl RefundClient {
+    /// A client using the built-in HTTPS transport (ureq, keep-alive, the configured
+    /// timeouts and trust roots).
+    #[cfg(feature = "ureq-transport")]
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn new(config: Arc<ClientConfig>) -> Result<Arc<Self>> {
+        let o = config.options.clone();
+        let transport = crate::transport::UreqTransport::with_roots(
+            crate::transport::TransportOptions {
+                connect_timeout: Duration::from_millis(o.connect_timeout_ms),
+                read_timeout: Duration::from_millis(o.read_timeout_ms),
+                max_response_bytes: o.max_response_bytes,
+            },
+            &o.trust_roots_pem,
+        )?;
+        Ok(Arc::new(Self::with_parts(
+            config,
+            Arc::new(transport),
+            Arc::new(SystemClock),
+        )))
+    }
+
+    /// A client whose bytes travel through `transport` (OkHttp, URLSession, `requests`...).
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn with_transport(
+        config: Arc<ClientConfig>,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Arc<Self> {
+        Arc::new(Self::with_parts(config, transport, Arc::new(SystemClock)))
+    }
+
+    /// Apply for a refund. The answer is normally `PROCESSING`: accepted, not yet refunded;
+    /// follow it with `query_refund` or the notification.
+    ///
+    /// Safe to call again with the same request after any error: WeChat Pay refunds once per
+    /// `out_refund_no`.
+    pub fn create_refund(&self, request: CreateRefundRequest) -> Result<Refund> {
+        let (ts, nonce) = self.now_and_nonce();
+        let req = request::build_create_refund(&self.config, &request, ts, &nonce)?;
+        self.execute(req, |resp, now| {
+            response::parse_refund_response(&self.config, resp, now)
+        })
+    }
+
+    /// Query a refund by `out_refund_no` (`sub_mchid` in service-provider mode).
+    pub fn query_refund(&self, out_refund_no: String, sub_mchid: Option<String>) -> Result<Refund> {
+        let (ts, nonce) = self.now_and_nonce();
+        let req = request::build_query_refund(
+            &self.config,
+            &out_refund_no,
+            sub_mchid.as_deref(),
+            ts,
+            &nonce,
+        )?;
+        self.execute(req, |resp, now| {
+            response::parse_refund_response(&self.config, resp, now)
+        })
+    }
+
+    /// Resolve an `ABNORMAL` refund: to the user's bank card or the merchant's account.
+    /// `bank_account` and `real_name` are encrypted by the library before sending.
+    pub fn apply_abnormal_refund(&self, request: AbnormalRefundRequest) -> Result<Refund> {
+        let (ts, nonce) = self.now_and_nonce();
+        let req = request::build_apply_abnormal_refund(&self.config, &request, ts, &nonce)?;
+        self.execute(req, |resp, now| {
+            response::parse_refund_response(&self.config, resp, now)
+        })
+    }
+
+    /// Verify, decrypt and parse a refund notification from the raw request headers (any case,
+    /// including WSGI `HTTP_…` names) and the raw body bytes. Answer with
+    /// `notification_ack_success()` once handled, `notification_ack_failure()` otherwise.
+    pub fn parse_notification(
+        &self,
+        headers: HashMap<String, String>,
+        body: Vec<u8>,
+    ) -> Result<RefundNotification> {
+        notify::parse_notification(
+            &self.config.keys,
+            &self.config.api_v3_key,
+            self.config.backend,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            &body,
+            self.clock.now_unix(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for _ in 0..50 {
+            let d1 = backoff_delay(200, 3000, 1).as_millis();
+            assert!((100..=200).contains(&d1), "{d1}");
+            let d3 = backoff_delay(200, 3000, 3).as_millis();
+            assert!((400..=800).contains(&d3), "{d3}");
+            let d10 = backoff_delay(200, 3000, 10).as_millis();
+            assert!((1500..=3000).contains(&d10), "{d10}");
+        }
+    }
+}

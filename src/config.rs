@@ -1,0 +1,608 @@
+//! `ClientConfig`: merchant credentials, the WeChat Pay key ring, endpoints and policies.
+//!
+//! Keys are parsed once, when the configuration is built, so a wrong key is reported at
+//! once with a `Config` error naming the setting. Secrets are zeroized on drop and never
+//! appear in `Debug` / `Display`.
+
+use crate::crypto::{CryptoBackend, RsaPrivateKey};
+use crate::error::{RefundError, Result};
+use crate::refund::validate::{is_loopback_host, split_url};
+use crate::sign::{LocalSigner, Signer};
+use crate::verify::KeyRing;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Production API host.
+pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+/// Backup API host (a different access point), used for failover.
+pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
+
+/// The 32-byte API v3 key (AEAD_AES_256_GCM key of notifications). Zeroized on drop.
+#[derive(Clone)]
+pub struct ApiV3Key(Zeroizing<[u8; 32]>);
+
+impl ApiV3Key {
+    /// Exactly 32 bytes, as set in the merchant platform; anything else is a `Config` error.
+    pub fn new(key: &str) -> Result<Self> {
+        let bytes = key.as_bytes();
+        if bytes.len() != 32 {
+            return Err(RefundError::config(format!(
+                "api_v3_key must be exactly 32 bytes (the APIv3 key set in the merchant platform), got {} bytes",
+                bytes.len()
+            )));
+        }
+        let mut k = Zeroizing::new([0u8; 32]);
+        k.copy_from_slice(bytes);
+        Ok(Self(k))
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiV3Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiV3Key(<redacted>)")
+    }
+}
+
+/// Tunable behaviour of a client. Every field has a sensible default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct ClientOptions {
+    /// Backup base URL for failover on network errors and 5xx. `None`: the official backup
+    /// host when `base_url` is production, no failover otherwise.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub backup_base_url: Option<String>,
+    /// `User-Agent` sent with every request (`None`: `wechatpay-refund/<version>`).
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub user_agent: Option<String>,
+    /// TCP + TLS connect timeout, milliseconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 5000))]
+    pub connect_timeout_ms: u64,
+    /// Response timeout per attempt, milliseconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 10000))]
+    pub read_timeout_ms: u64,
+    /// Attempts per call, the first included (1 disables retries).
+    #[cfg_attr(feature = "ffi", uniffi(default = 3))]
+    pub max_attempts: u32,
+    /// Overall deadline of a call across all attempts, milliseconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 30000))]
+    pub deadline_ms: u64,
+    /// First retry delay, milliseconds (doubles each retry, with jitter).
+    #[cfg_attr(feature = "ffi", uniffi(default = 200))]
+    pub initial_backoff_ms: u64,
+    /// Largest retry delay, milliseconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 3000))]
+    pub max_backoff_ms: u64,
+    /// Largest response body accepted, bytes.
+    #[cfg_attr(feature = "ffi", uniffi(default = 1048576))]
+    pub max_response_bytes: u64,
+    /// Allow `http://` notify URLs (only for a private line to WeChat Pay).
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub allow_http_notify_url: bool,
+    /// PEM CA certificates to trust instead of the web PKI (a private or test CA).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub trust_roots_pem: Vec<String>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            backup_base_url: None,
+            user_agent: None,
+            connect_timeout_ms: 5000,
+            read_timeout_ms: 10000,
+            max_attempts: 3,
+            deadline_ms: 30000,
+            initial_backoff_ms: 200,
+            max_backoff_ms: 3000,
+            max_response_bytes: 1024 * 1024,
+            allow_http_notify_url: false,
+            trust_roots_pem: Vec::new(),
+        }
+    }
+}
+
+/// A complete, validated client configuration.
+///
+/// Built from the merchant's credentials (`mchid`, the merchant API certificate serial, the
+/// merchant private key or a [`Signer`], the API v3 key) and the WeChat Pay keys to verify
+/// with: a WeChat Pay public key (`PUB_KEY_ID_…`), platform certificates, or both.
+#[cfg_attr(feature = "ffi", derive(uniffi::Object))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
+pub struct ClientConfig {
+    pub(crate) mchid: String,
+    pub(crate) merchant_serial_no: String,
+    pub(crate) signer: Arc<dyn Signer>,
+    pub(crate) api_v3_key: ApiV3Key,
+    pub(crate) keys: KeyRing,
+    pub(crate) wechatpay_public_key_id: Option<String>,
+    pub(crate) base_url: String,
+    pub(crate) backup_base_url: Option<String>,
+    pub(crate) user_agent: String,
+    pub(crate) options: ClientOptions,
+    pub(crate) backend: CryptoBackend,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("mchid", &self.mchid)
+            .field("merchant_serial_no", &self.merchant_serial_no)
+            .field("merchant_private_key", &"<redacted>")
+            .field("api_v3_key", &"<redacted>")
+            .field(
+                "wechatpay_keys",
+                &self
+                    .keys
+                    .ids()
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect::<Vec<_>>(),
+            )
+            .field("base_url", &self.base_url)
+            .field("backup_base_url", &self.backup_base_url)
+            .field("crypto_backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ClientConfig(mchid={}, merchant_serial_no={}, wechatpay_keys={}, base_url={})",
+            self.mchid,
+            self.merchant_serial_no,
+            self.keys
+                .ids()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect::<Vec<_>>()
+                .join("|"),
+            self.base_url
+        )
+    }
+}
+
+enum SignerSource {
+    Pem(Zeroizing<String>),
+    Signer(Arc<dyn Signer>),
+}
+
+/// Builds a [`ClientConfig`] (Rust API; the bindings use the `ClientConfig` constructors).
+pub struct ClientConfigBuilder {
+    mchid: String,
+    merchant_serial_no: String,
+    signer: SignerSource,
+    api_v3_key: Zeroizing<String>,
+    public_keys: Vec<(String, String)>,
+    certificates: Vec<String>,
+    base_url: Option<String>,
+    options: ClientOptions,
+    backend: CryptoBackend,
+}
+
+impl fmt::Debug for ClientConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfigBuilder")
+            .field("mchid", &self.mchid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientConfigBuilder {
+    /// Trust a WeChat Pay public key (`PUB_KEY_ID_…`, PEM `BEGIN PUBLIC KEY`). Requests then
+    /// carry `Wechatpay-Serial: <id>` and sensitive fields are encrypted with this key.
+    pub fn wechatpay_public_key(mut self, id: impl Into<String>, pem: impl Into<String>) -> Self {
+        self.public_keys.push((id.into(), pem.into()));
+        self
+    }
+
+    /// Trust a platform certificate (X.509 PEM), looked up by its serial.
+    pub fn platform_certificate(mut self, pem: impl Into<String>) -> Self {
+        self.certificates.push(pem.into());
+        self
+    }
+
+    /// API base URL, `scheme://host[:port]` (default: production). Plain `http://` is
+    /// accepted only for loopback hosts (a local sandbox).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Timeouts, retries, limits.
+    pub fn options(mut self, options: ClientOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Which crypto backend parses the keys and does the cryptography.
+    pub fn crypto_backend(mut self, backend: CryptoBackend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Validate everything and parse the keys.
+    pub fn build(self) -> Result<ClientConfig> {
+        crate::refund::validate::mchid("mchid", &self.mchid).map_err(|_| {
+            RefundError::config(format!(
+                "mchid must be 1 to 32 digits, got {:?}",
+                self.mchid
+            ))
+        })?;
+        let serial = self.merchant_serial_no.trim();
+        if serial.is_empty() || serial.len() > 64 || !serial.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(RefundError::config(format!(
+                "merchant_serial_no must be the hex serial of the merchant API certificate, got {:?}",
+                self.merchant_serial_no
+            )));
+        }
+        let api_v3_key = ApiV3Key::new(&self.api_v3_key)?;
+        let signer: Arc<dyn Signer> = match self.signer {
+            SignerSource::Pem(pem) => Arc::new(LocalSigner::new(
+                RsaPrivateKey::from_pem_with(self.backend, &pem)
+                    .map_err(|e| RefundError::config(format!("merchant_private_key_pem: {e}")))?,
+            )),
+            SignerSource::Signer(s) => s,
+        };
+        let mut keys = KeyRing::new();
+        let mut public_key_id = None;
+        for (id, pem) in &self.public_keys {
+            keys.add_public_key(id, pem, self.backend)?;
+            public_key_id = Some(id.trim().to_string());
+        }
+        for pem in &self.certificates {
+            keys.add_certificate(pem, self.backend)?;
+        }
+        if keys.is_empty() {
+            return Err(RefundError::config(
+                "no WeChat Pay key to verify responses with: give wechatpay_public_key_id + \
+                 wechatpay_public_key_pem (public-key mode) or platform certificates",
+            ));
+        }
+        let base_url = check_base_url(
+            "base_url",
+            self.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL),
+        )?;
+        let backup_base_url = match &self.options.backup_base_url {
+            Some(u) => Some(check_base_url("backup_base_url", u)?),
+            None if base_url == PRODUCTION_BASE_URL => Some(BACKUP_BASE_URL.to_string()),
+            None => None,
+        };
+        let o = &self.options;
+        if o.max_attempts == 0 {
+            return Err(RefundError::config("max_attempts must be at least 1"));
+        }
+        if o.connect_timeout_ms == 0 || o.read_timeout_ms == 0 || o.deadline_ms == 0 {
+            return Err(RefundError::config(
+                "timeouts and the deadline must be positive",
+            ));
+        }
+        let user_agent = match &o.user_agent {
+            Some(ua) if ua.trim().is_empty() || ua.contains(['\r', '\n']) => {
+                return Err(RefundError::config(
+                    "user_agent must be a non-empty single line",
+                ))
+            }
+            Some(ua) => ua.clone(),
+            None => default_user_agent(),
+        };
+        Ok(ClientConfig {
+            mchid: self.mchid,
+            merchant_serial_no: serial.to_ascii_uppercase(),
+            signer,
+            api_v3_key,
+            keys,
+            wechatpay_public_key_id: public_key_id,
+            base_url,
+            backup_base_url,
+            user_agent,
+            options: self.options,
+            backend: self.backend,
+        })
+    }
+}
+
+fn default_user_agent() -> String {
+    format!(
+        "wechatpay-refund/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// `scheme://host[:port]`, https, or http on loopback only; no path.
+fn check_base_url(field: &str, url: &str) -> Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    let (scheme, host, path) = split_url(url).ok_or_else(|| {
+        RefundError::config(format!(
+            "{field} must look like https://host[:port], got {url:?}"
+        ))
+    })?;
+    if !path.is_empty() {
+        return Err(RefundError::config(format!(
+            "{field} must be scheme://host[:port] without a path (signatures cover the path), got {url:?}"
+        )));
+    }
+    match scheme {
+        "https" => {}
+        "http" if is_loopback_host(host) => {}
+        "http" => {
+            return Err(RefundError::config(format!(
+                "{field}: plain http is refused except for loopback hosts (a local sandbox), got {url:?}"
+            )))
+        }
+        _ => return Err(RefundError::config(format!("{field} must use https, got {url:?}"))),
+    }
+    Ok(url.to_string())
+}
+
+impl ClientConfig {
+    /// Start a configuration from the merchant private key PEM (PKCS#8 or PKCS#1).
+    pub fn builder(
+        mchid: impl Into<String>,
+        merchant_serial_no: impl Into<String>,
+        merchant_private_key_pem: impl Into<String>,
+        api_v3_key: impl Into<String>,
+    ) -> ClientConfigBuilder {
+        Self::builder_from(
+            mchid.into(),
+            merchant_serial_no.into(),
+            SignerSource::Pem(Zeroizing::new(merchant_private_key_pem.into())),
+            api_v3_key.into(),
+        )
+    }
+
+    /// Start a configuration whose requests are signed by `signer` (HSM, KMS, Keystore):
+    /// the private key never enters the library.
+    pub fn builder_with_signer(
+        mchid: impl Into<String>,
+        merchant_serial_no: impl Into<String>,
+        signer: Arc<dyn Signer>,
+        api_v3_key: impl Into<String>,
+    ) -> ClientConfigBuilder {
+        Self::builder_from(
+            mchid.into(),
+            merchant_serial_no.into(),
+            SignerSource::Signer(signer),
+            api_v3_key.into(),
+        )
+    }
+
+    fn builder_from(
+        mchid: String,
+        serial: String,
+        signer: SignerSource,
+        api_v3_key: String,
+    ) -> ClientConfigBuilder {
+        ClientConfigBuilder {
+            mchid,
+            merchant_serial_no: serial,
+            signer,
+            api_v3_key: Zeroizing::new(api_v3_key),
+            public_keys: Vec::new(),
+            certificates: Vec::new(),
+            base_url: None,
+            options: ClientOptions::default(),
+            backend: CryptoBackend::default(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn from_parts(
+        builder: ClientConfigBuilder,
+        wechatpay_public_key_id: Option<String>,
+        wechatpay_public_key_pem: Option<String>,
+        platform_certificates_pem: Vec<String>,
+        base_url: Option<String>,
+        options: Option<ClientOptions>,
+    ) -> Result<Arc<Self>> {
+        let mut b = builder;
+        match (wechatpay_public_key_id, wechatpay_public_key_pem) {
+            (Some(id), Some(pem)) => b = b.wechatpay_public_key(id, pem),
+            (None, None) => {}
+            _ => {
+                return Err(RefundError::config(
+                    "give wechatpay_public_key_id and wechatpay_public_key_pem together",
+                ))
+            }
+        }
+        for pem in platform_certificates_pem {
+            b = b.platform_certificate(pem);
+        }
+        if let Some(u) = base_url {
+            b = b.base_url(u);
+        }
+        if let Some(o) = options {
+            b = b.options(o);
+        }
+        Ok(Arc::new(b.build()?))
+    }
+
+    /// The merchant id.
+    pub fn mchid(&self) -> &str {
+        &self.mchid
+    }
+
+    /// The API base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The crypto backend in use.
+    pub fn crypto_backend(&self) -> CryptoBackend {
+        self.backend
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    pub(crate) fn deadline(&self) -> Duration {
+        Duration::from_millis(self.options.deadline_ms)
+    }
+}
+
+impl ClientConfig {
+    /// A configuration from the merchant's credentials and the WeChat Pay key(s).
+    ///
+    /// - `mchid`: merchant id; `merchant_serial_no`: serial of the merchant API certificate;
+    /// - `merchant_private_key_pem`: `apiclient_key.pem` (PKCS#8 or PKCS#1);
+    /// - `api_v3_key`: the 32-byte API v3 key;
+    /// - `wechatpay_public_key_id` + `wechatpay_public_key_pem`: public-key mode;
+    /// - `platform_certificates_pem`: certificate mode (both modes may be given together);
+    /// - `base_url`: `None` for production; `http://127.0.0.1:port` for a local sandbox.
+    ///
+    /// Raises `RefundError.Config` naming the setting that is wrong.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        mchid: String,
+        merchant_serial_no: String,
+        merchant_private_key_pem: String,
+        api_v3_key: String,
+        wechatpay_public_key_id: Option<String>,
+        wechatpay_public_key_pem: Option<String>,
+        platform_certificates_pem: Vec<String>,
+        base_url: Option<String>,
+        options: Option<ClientOptions>,
+    ) -> Result<Arc<Self>> {
+        let merchant_private_key_pem = Zeroizing::new(merchant_private_key_pem);
+        let api_v3_key = Zeroizing::new(api_v3_key);
+        Self::from_parts(
+            Self::builder(
+                mchid,
+                merchant_serial_no,
+                merchant_private_key_pem.as_str(),
+                api_v3_key.as_str(),
+            ),
+            wechatpay_public_key_id,
+            wechatpay_public_key_pem,
+            platform_certificates_pem,
+            base_url,
+            options,
+        )
+    }
+
+    /// Like the main constructor, but requests are signed by `signer` (Android Keystore, a KMS,
+    /// an HSM): the merchant private key never enters the library.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_signer(
+        mchid: String,
+        merchant_serial_no: String,
+        signer: Arc<dyn Signer>,
+        api_v3_key: String,
+        wechatpay_public_key_id: Option<String>,
+        wechatpay_public_key_pem: Option<String>,
+        platform_certificates_pem: Vec<String>,
+        base_url: Option<String>,
+        options: Option<ClientOptions>,
+    ) -> Result<Arc<Self>> {
+        let api_v3_key = Zeroizing::new(api_v3_key);
+        Self::from_parts(
+            Self::builder_with_signer(mchid, merchant_serial_no, signer, api_v3_key.as_str()),
+            wechatpay_public_key_id,
+            wechatpay_public_key_pem,
+            platform_certificates_pem,
+            base_url,
+            options,
+        )
+    }
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl ClientConfig {
+    /// The ids of the WeChat Pay keys this configuration trusts.
+    pub fn wechatpay_key_ids(&self) -> Vec<String> {
+        self.keys.ids().into_iter().map(|(id, _)| id).collect()
+    }
+}
+
+#[cfg(feature = "ffi")]
+#[uniffi::export]
+impl ClientConfig {
+    /// A configuration from the merchant's credentials and the WeChat Pay key(s).
+    ///
+    /// - `mchid`: merchant id; `merchant_serial_no`: serial of the merchant API certificate;
+    /// - `merchant_private_key_pem`: `apiclient_key.pem` (PKCS#8 or PKCS#1);
+    /// - `api_v3_key`: the 32-byte API v3 key;
+    /// - `wechatpay_public_key_id` + `wechatpay_public_key_pem`: public-key mode;
+    /// - `platform_certificates_pem`: certificate mode (both modes may be given together);
+    /// - `base_url`: `None` for production; `http://127.0.0.1:port` for a local sandbox;
+    /// - `options`: timeouts, retries and limits (`None`: the defaults).
+    ///
+    /// Raises `RefundError.Config` naming the setting that is wrong.
+    #[uniffi::constructor(name = "new", default(
+        wechatpay_public_key_id = None,
+        wechatpay_public_key_pem = None,
+        platform_certificates_pem = [],
+        base_url = None,
+        options = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    pub fn ffi_new(
+        mchid: String,
+        merchant_serial_no: String,
+        merchant_private_key_pem: String,
+        api_v3_key: String,
+        wechatpay_public_key_id: Option<String>,
+        wechatpay_public_key_pem: Option<String>,
+        platform_certificates_pem: Vec<String>,
+        base_url: Option<String>,
+        options: Option<ClientOptions>,
+    ) -> Result<Arc<Self>> {
+        Self::new(
+            mchid,
+            merchant_serial_no,
+            merchant_private_key_pem,
+            api_v3_key,
+            wechatpay_public_key_id,
+            wechatpay_public_key_pem,
+            platform_certificates_pem,
+            base_url,
+            options,
+        )
+    }
+
+    /// Like the main constructor, but requests are signed by `signer` (Android Keystore, a
+    /// KMS, an HSM): the merchant private key never enters the library.
+    #[uniffi::constructor(name = "with_signer", default(
+        wechatpay_public_key_id = None,
+        wechatpay_public_key_pem = None,
+        platform_certificates_pem = [],
+        base_url = None,
+        options = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    pub fn ffi_with_signer(
+        mchid: String,
+        merchant_serial_no: String,
+        signer: Arc<dyn Signer>,
+        api_v3_key: String,
+        wechatpay_public_key_id: Option<String>,
+        wechatpay_public_key_pem: Option<String>,
+        platform_certificates_pem: Vec<String>,
+        base_url: Option<String>,
+        options: Option<ClientOptions>,
+    ) -> Result<Arc<Self>> {
+        Self::with_signer(
+            mchid,
+            merchant_serial_no,
+            signer,
+            api_v3_key,
+            wechatpay_public_key_id,
+            wechatpay_public_key_pem,
+            platform_certificates_pem,
+            base_url,
+            options,
+        )
+    }
+}

@@ -1,0 +1,325 @@
+//! `RefundError`: the one error type every public operation returns.
+//!
+//! Each variant carries what a caller needs to act: the offending field for bad input, the
+//! HTTP status / WeChat Pay `code` / `Request-ID` for API errors, and whether retrying the very
+//! same request (same `out_refund_no`, identical bytes) is safe.
+
+/// What went wrong with the network exchange itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum TransportErrorKind {
+    /// The TCP connection could not be established (refused, unreachable, DNS failure).
+    Connect,
+    /// Connecting or reading the response took longer than the configured timeout.
+    Timeout,
+    /// The TLS handshake failed (for example an untrusted or wrong certificate).
+    Tls,
+    /// The connection broke while sending the request or reading the response.
+    Io,
+    /// The response body was larger than the configured cap.
+    ResponseTooLarge,
+    /// The peer did not speak valid HTTP.
+    Protocol,
+    /// The overall deadline for the call (all attempts together) passed.
+    DeadlineExceeded,
+    /// The URL could not be used (bad scheme or host).
+    InvalidUrl,
+    /// Anything else the transport reported.
+    Other,
+}
+
+impl TransportErrorKind {
+    /// Whether a failure of this kind may be retried with the identical request.
+    ///
+    /// Retrying is safe for every refund operation as long as the bytes are identical
+    /// (same `out_refund_no`): WeChat Pay refunds once per `out_refund_no`. What is not worth
+    /// retrying are failures that will repeat: a bad URL or a TLS trust failure.
+    pub fn is_retryable(self) -> bool {
+        !matches!(self, Self::Tls | Self::InvalidUrl | Self::ResponseTooLarge)
+    }
+}
+
+/// Every failure of the library, typed.
+///
+/// Field names avoid `message` on purpose (it clashes with `Throwable.message` in Kotlin).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Error))]
+#[non_exhaustive]
+pub enum RefundError {
+    /// A request field broke a rule; nothing was sent.
+    #[error("invalid input: {field}: {reason}")]
+    InvalidInput {
+        /// The offending field, as a JSON path (`amount.refund`, `goods_detail[0].refund_quantity`).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The client configuration is unusable (bad key PEM, wrong-length API v3 key, bad URL...).
+    #[error("configuration error: {reason}")]
+    Config {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
+    /// A response or notification failed signature verification (missing or malformed
+    /// headers, wrong key, tampered body). Treat the content as untrusted.
+    #[error("signature verification failed: {reason}{}", rid(request_id))]
+    Signature {
+        /// What failed.
+        reason: String,
+        /// The `Request-ID` header, when present.
+        request_id: Option<String>,
+    },
+
+    /// A `WECHATPAY/SIGNTEST/` probe signature: WeChat Pay's deliberate test traffic that a
+    /// correct verifier must reject. Answer a probe notification with a failure.
+    #[error(
+        "probe signature (WECHATPAY/SIGNTEST) rejected as WeChat Pay expects{}",
+        rid(request_id)
+    )]
+    ProbeSignature {
+        /// The `Request-ID` header, when present.
+        request_id: Option<String>,
+    },
+
+    /// The signed timestamp is more than the allowed window (300 s) away from the local clock:
+    /// a replay, or a local clock that is wrong.
+    #[error("signed timestamp {timestamp} is {}s away from local time {now} (allowed: 300s){}", (now - timestamp).abs(), rid(request_id))]
+    TimestampOutOfWindow {
+        /// The `Wechatpay-Timestamp` received (unix seconds).
+        timestamp: i64,
+        /// The local clock when it was checked (unix seconds).
+        now: i64,
+        /// The `Request-ID` header, when present.
+        request_id: Option<String>,
+    },
+
+    /// The `Wechatpay-Serial` names a key this client does not hold.
+    #[error("unknown WeChat Pay key serial {serial:?}: configure that WeChat Pay public key or platform certificate{}", rid(request_id))]
+    UnknownSerial {
+        /// The serial / public key id the peer named.
+        serial: String,
+        /// The `Request-ID` header, when present.
+        request_id: Option<String>,
+    },
+
+    /// WeChat Pay answered with an error status.
+    #[error(
+        "WeChat Pay API error: HTTP {status} {code}: {error_message}{}{}",
+        detail_text(detail_field, detail_issue),
+        rid(request_id)
+    )]
+    Api {
+        /// HTTP status code.
+        status: u16,
+        /// WeChat Pay error `code` (`PARAM_ERROR`, `SYSTEM_ERROR`, ...); empty when the body had none.
+        code: String,
+        /// WeChat Pay's `message`.
+        error_message: String,
+        /// `detail.field`, the field WeChat Pay objected to.
+        detail_field: Option<String>,
+        /// `detail.issue`, why.
+        detail_issue: Option<String>,
+        /// `detail.location` (`body`, `path`, ...).
+        detail_location: Option<String>,
+        /// The `Request-ID` header: quote it to WeChat Pay support.
+        request_id: Option<String>,
+        /// Whether sending the identical request again is safe and may succeed
+        /// (429 and 5xx). For 4xx business errors it is false: fix the request instead.
+        retryable: bool,
+    },
+
+    /// The request could not be exchanged with the server.
+    #[error("transport error ({kind:?}): {reason}")]
+    Transport {
+        /// What kind of failure.
+        kind: TransportErrorKind,
+        /// Details from the transport.
+        reason: String,
+        /// Whether sending the identical request again is safe and may succeed. For a refund
+        /// the outcome of a failed exchange is unknown: retry with the same `out_refund_no`,
+        /// or query it.
+        retryable: bool,
+    },
+
+    /// A verified body could not be decoded (not JSON, wrong types, missing fields).
+    #[error("could not decode {what}: {reason}{}", rid(request_id))]
+    Decode {
+        /// What was being decoded (`refund response`, `notification resource`...).
+        what: String,
+        /// Why it failed.
+        reason: String,
+        /// The `Request-ID` header, when present.
+        request_id: Option<String>,
+    },
+
+    /// A notification's encrypted resource could not be decrypted (wrong API v3 key,
+    /// tampered ciphertext, wrong associated data, unsupported algorithm).
+    #[error("could not decrypt notification resource: {reason}")]
+    Decryption {
+        /// Why it failed.
+        reason: String,
+    },
+
+    /// The signer (for example a foreign signer backed by a KMS or Android Keystore) failed.
+    #[error("signing failed: {reason}")]
+    Signer {
+        /// Why it failed.
+        reason: String,
+    },
+
+    /// A foreign callback (transport or signer implemented in Kotlin/Swift/Python) raised an
+    /// unexpected error.
+    #[error("callback failed: {reason}")]
+    Callback {
+        /// The foreign error's text.
+        reason: String,
+    },
+}
+
+fn rid(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (Request-ID {id})"),
+        None => String::new(),
+    }
+}
+
+fn detail_text(field: &Option<String>, issue: &Option<String>) -> String {
+    match (field, issue) {
+        (Some(f), Some(i)) => format!(" [field {f}: {i}]"),
+        (Some(f), None) => format!(" [field {f}]"),
+        (None, Some(i)) => format!(" [{i}]"),
+        (None, None) => String::new(),
+    }
+}
+
+impl RefundError {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn config(reason: impl Into<String>) -> Self {
+        Self::Config {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn signature(reason: impl Into<String>, request_id: Option<String>) -> Self {
+        Self::Signature {
+            reason: reason.into(),
+            request_id,
+        }
+    }
+
+    pub(crate) fn decode(
+        what: impl Into<String>,
+        reason: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        Self::Decode {
+            what: what.into(),
+            reason: reason.into(),
+            request_id,
+        }
+    }
+
+    /// A transport error of this kind, retryable as the kind says (for custom transports).
+    pub fn transport(kind: TransportErrorKind, reason: impl Into<String>) -> Self {
+        Self::Transport {
+            kind,
+            reason: reason.into(),
+            retryable: kind.is_retryable(),
+        }
+    }
+
+    /// Whether sending the identical request again is safe and may succeed.
+    ///
+    /// True for transport failures that can pass, 429 and 5xx API errors. Verification
+    /// failures of a response are not retried automatically (they point at tampering or a
+    /// wrong clock), but retrying them with the same `out_refund_no` is still safe.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api { retryable, .. } | Self::Transport { retryable, .. } => *retryable,
+            _ => false,
+        }
+    }
+
+    /// The `Request-ID` WeChat Pay gave this exchange, when known.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Signature { request_id, .. }
+            | Self::ProbeSignature { request_id }
+            | Self::TimestampOutOfWindow { request_id, .. }
+            | Self::UnknownSerial { request_id, .. }
+            | Self::Api { request_id, .. }
+            | Self::Decode { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "ffi")]
+impl From<uniffi::UnexpectedUniFFICallbackError> for RefundError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Callback { reason: e.reason }
+    }
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = RefundError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_strings_are_pinned() {
+        let e = RefundError::invalid("amount.refund", "must be at least 1 fen");
+        assert_eq!(
+            e.to_string(),
+            "invalid input: amount.refund: must be at least 1 fen"
+        );
+        let e = RefundError::Api {
+            status: 400,
+            code: "PARAM_ERROR".into(),
+            error_message: "参数错误".into(),
+            detail_field: Some("out_refund_no".into()),
+            detail_issue: Some("too long".into()),
+            detail_location: Some("body".into()),
+            request_id: Some("REQ1".into()),
+            retryable: false,
+        };
+        assert_eq!(
+            e.to_string(),
+            "WeChat Pay API error: HTTP 400 PARAM_ERROR: 参数错误 [field out_refund_no: too long] (Request-ID REQ1)"
+        );
+        let e = RefundError::TimestampOutOfWindow {
+            timestamp: 1000,
+            now: 1400,
+            request_id: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "signed timestamp 1000 is 400s away from local time 1400 (allowed: 300s)"
+        );
+        let e = RefundError::UnknownSerial {
+            serial: "PUB_KEY_ID_X".into(),
+            request_id: Some("R".into()),
+        };
+        assert!(e.to_string().contains("\"PUB_KEY_ID_X\""));
+        assert_eq!(e.request_id(), Some("R"));
+    }
+
+    #[test]
+    fn retryability() {
+        assert!(RefundError::transport(TransportErrorKind::Timeout, "t").is_retryable());
+        assert!(RefundError::transport(TransportErrorKind::Io, "t").is_retryable());
+        assert!(!RefundError::transport(TransportErrorKind::Tls, "t").is_retryable());
+        assert!(!RefundError::invalid("f", "r").is_retryable());
+        assert!(!RefundError::signature("x", None).is_retryable());
+    }
+}

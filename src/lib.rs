@@ -1,0 +1,58 @@
+//! # wechatpay-refund
+//!
+//! WeChat Pay APIv3 refunds, done once and right: signing, sensitive-field encryption,
+//! request building, sending, response verification and parsing, and refund notifications.
+//!
+//! The path of a refund, top-down:
+//! [`CreateRefundRequest`] → [`refund::validate`] → [`refund::request`] (sans-IO, signed with
+//! [`sign`]) → [`HttpTransport`] → [`verify`] → [`refund::response`] → [`Refund`].
+//!
+//! ```no_run
+//! use wechatpay_refund::{ClientConfig, CreateRefundRequest, RefundClient};
+//! # #[cfg(not(feature = "ureq-transport"))] fn main() {}
+//! # #[cfg(feature = "ureq-transport")]
+//! # fn main() -> Result<(), wechatpay_refund::RefundError> {
+//! let config = ClientConfig::builder("1900000001", "5157F09EFDC096DE15EBE81A47057A72",
+//!         std::fs::read_to_string("apiclient_key.pem").unwrap(), "0123456789abcdef0123456789abcdef")
+//!     .wechatpay_public_key("PUB_KEY_ID_0114232134912410000000000000",
+//!         std::fs::read_to_string("pub_key.pem").unwrap())
+//!     .build()?;
+//! let client = RefundClient::new(config.into())?;
+//! let refund = client.create_refund(CreateRefundRequest::by_out_trade_no("T20261123001", "R20261123001", 100, 10000))?;
+//! println!("{} is {}", refund.out_refund_no, refund.status);
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+// RefundError is a flat enum with named fields so that it maps one-to-one onto typed
+// exceptions in Python/Kotlin/Swift; its size only matters on the (rare) error path.
+#![allow(clippy::result_large_err)]
+
+pub mod client;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod notify;
+pub mod refund;
+pub mod sign;
+pub mod transport;
+pub mod verify;
+
+pub use client::{Clock, RefundClient, SystemClock};
+pub use config::{
+    ApiV3Key, ClientConfig, ClientConfigBuilder, ClientOptions, BACKUP_BASE_URL,
+    PRODUCTION_BASE_URL,
+};
+pub use crypto::CryptoBackend;
+pub use error::{RefundError, Result, TransportErrorKind};
+pub use notify::{notification_ack_failure, notification_ack_success, NotificationAck};
+pub use refund::model::*;
+pub use sign::{LocalSigner, Signer};
+pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport};
+#[cfg(feature = "ureq-transport")]
+pub use transport::{TransportOptions, UreqTransport};
+pub use verify::KeyRing;
+
+#[cfg(feature = "ffi")]
+uniffi::setup_scaffolding!();

@@ -1,0 +1,228 @@
+//! Plain HTTP values and the transport seam.
+//!
+//! Request building and response parsing only ever see [`HttpRequest`] / [`HttpResponse`];
+//! an [`HttpTransport`] carries the bytes. The default is [`UreqTransport`] (ureq 3, rustls on
+//! the aws-lc-rs provider); Kotlin/Swift/Python can plug in OkHttp, URLSession or `requests`.
+
+use crate::error::Result;
+#[cfg(feature = "ureq-transport")]
+use crate::error::{RefundError, TransportErrorKind};
+
+/// One HTTP header. A list of these keeps order and duplicates, as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct HttpHeader {
+    /// Header name, as sent or received (compare case-insensitively).
+    pub name: String,
+    /// Header value.
+    pub value: String,
+}
+
+impl HttpHeader {
+    /// A header.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// An HTTP request ready to send: the body is the exact bytes that were signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct HttpRequest {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Absolute URL (`https://api.mch.weixin.qq.com/v3/...`).
+    pub url: String,
+    /// Headers, including `Authorization`.
+    pub headers: Vec<HttpHeader>,
+    /// Body bytes (empty for GET). Send exactly these: they are what was signed.
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find(&self.headers, name)
+    }
+}
+
+/// An HTTP response as received: body bytes untouched (they are what WeChat Pay signed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, in the order received.
+    pub headers: Vec<HttpHeader>,
+    /// Raw body bytes.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find(&self.headers, name)
+    }
+}
+
+fn find<'a>(headers: &'a [HttpHeader], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+/// Carries one request to the server and brings back the response.
+///
+/// Return every HTTP status as a response (4xx/5xx included); raise
+/// `RefundError::Transport` only when no complete response arrived. Implementations must be
+/// safe to call from several threads at once.
+#[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
+pub trait HttpTransport: Send + Sync {
+    /// Send `request` and return the response with its body bytes untouched.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
+}
+
+/// Timeouts and limits of the built-in transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransportOptions {
+    /// TCP + TLS connect timeout.
+    pub connect_timeout: std::time::Duration,
+    /// Timeout for the whole response once connected.
+    pub read_timeout: std::time::Duration,
+    /// Largest response body accepted.
+    pub max_response_bytes: u64,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: std::time::Duration::from_secs(5),
+            read_timeout: std::time::Duration::from_secs(10),
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The default blocking transport: ureq 3 with a connection pool (keep-alive), rustls on the
+/// aws-lc-rs provider (the same library as the message crypto) and webpki roots.
+#[cfg(feature = "ureq-transport")]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    max_response_bytes: u64,
+}
+
+#[cfg(feature = "ureq-transport")]
+impl std::fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UreqTransport").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "ureq-transport")]
+impl UreqTransport {
+    /// A transport with these options and the public web PKI roots.
+    pub fn new(options: TransportOptions) -> Self {
+        Self::with_roots(options, &[]).expect("no roots to parse")
+    }
+
+    /// A transport trusting exactly the given PEM CA certificates instead of the web PKI
+    /// (a private CA, a test CA). An empty list means the web PKI roots.
+    pub fn with_roots(options: TransportOptions, roots_pem: &[String]) -> Result<Self> {
+        use std::sync::Arc;
+        use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let roots = if roots_pem.is_empty() {
+            RootCerts::WebPki
+        } else {
+            let mut certs: Vec<Certificate<'static>> = Vec::new();
+            for (i, pem) in roots_pem.iter().enumerate() {
+                let block = crate::crypto::der::parse_pem(pem)
+                    .map_err(|e| RefundError::config(format!("trust root {i}: {e}")))?;
+                if block.label != "CERTIFICATE" {
+                    return Err(RefundError::config(format!(
+                        "trust root {i}: expected BEGIN CERTIFICATE"
+                    )));
+                }
+                certs.push(Certificate::from_der(&block.der).to_owned());
+            }
+            RootCerts::Specific(Arc::new(certs))
+        };
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(provider)
+            .root_certs(roots)
+            .build();
+        let config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .http_status_as_error(false)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_recv_response(Some(options.read_timeout))
+            .timeout_recv_body(Some(options.read_timeout))
+            .max_idle_connections_per_host(16)
+            .user_agent(ureq::config::AutoHeaderValue::None)
+            .build();
+        Ok(Self {
+            agent: config.new_agent(),
+            max_response_bytes: options.max_response_bytes,
+        })
+    }
+}
+
+#[cfg(feature = "ureq-transport")]
+fn classify(e: &ureq::Error) -> TransportErrorKind {
+    use ureq::Error as E;
+    match e {
+        E::Timeout(_) => TransportErrorKind::Timeout,
+        E::HostNotFound | E::ConnectionFailed => TransportErrorKind::Connect,
+        E::Io(io) => match io.kind() {
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                TransportErrorKind::Timeout
+            }
+            std::io::ErrorKind::ConnectionRefused => TransportErrorKind::Connect,
+            _ => TransportErrorKind::Io,
+        },
+        E::Rustls(_) | E::Tls(_) => TransportErrorKind::Tls,
+        E::BodyExceedsLimit(_) => TransportErrorKind::ResponseTooLarge,
+        E::BadUri(_) | E::InvalidProxyUrl => TransportErrorKind::InvalidUrl,
+        E::Protocol(_) | E::Http(_) => TransportErrorKind::Protocol,
+        _ => TransportErrorKind::Other,
+    }
+}
+
+#[cfg(feature = "ureq-transport")]
+impl HttpTransport for UreqTransport {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.url.as_str());
+        for h in &request.headers {
+            builder = builder.header(h.name.as_str(), h.value.as_str());
+        }
+        let req = builder
+            .body(request.body)
+            .map_err(|e| RefundError::transport(TransportErrorKind::InvalidUrl, e.to_string()))?;
+        let fail = |e: ureq::Error| RefundError::transport(classify(&e), e.to_string());
+        let mut resp = self.agent.run(req).map_err(fail)?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| HttpHeader::new(k.as_str(), String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(self.max_response_bytes)
+            .read_to_vec()
+            .map_err(fail)?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}

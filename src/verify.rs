@@ -1,0 +1,363 @@
+//! Verification of WeChat Pay's signatures on responses and callbacks
+//! (PROTOCOL.md "Response and callback verification").
+//!
+//! Both use the same scheme: `TIMESTAMP\nNONCE\nBODY\n` over the raw body bytes, an RSA key
+//! chosen by `Wechatpay-Serial`, and a ±300 s window.
+
+use crate::crypto::der::normalize_hex;
+use crate::crypto::{Certificate, CryptoBackend, RsaPublicKey};
+use crate::error::{RefundError, Result};
+use crate::sign::SCHEME;
+use base64::Engine;
+use std::sync::Arc;
+
+/// Maximum allowed distance between a signed timestamp and the local clock, in seconds.
+pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
+
+/// The prefix of WeChat Pay's deliberate probe signatures.
+pub const PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
+
+/// Header names (lower case) used in verification.
+pub mod header {
+    /// `Wechatpay-Timestamp`
+    pub const TIMESTAMP: &str = "wechatpay-timestamp";
+    /// `Wechatpay-Nonce`
+    pub const NONCE: &str = "wechatpay-nonce";
+    /// `Wechatpay-Signature`
+    pub const SIGNATURE: &str = "wechatpay-signature";
+    /// `Wechatpay-Serial`
+    pub const SERIAL: &str = "wechatpay-serial";
+    /// `Wechatpay-Signature-Type`
+    pub const SIGNATURE_TYPE: &str = "wechatpay-signature-type";
+    /// `Request-ID`
+    pub const REQUEST_ID: &str = "request-id";
+}
+
+/// Whether a key ring entry is a WeChat Pay public key or a platform certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// Public-key mode: id `PUB_KEY_ID_…`.
+    WechatpayPublicKey,
+    /// Certificate mode: a platform certificate, named by its hex serial.
+    PlatformCertificate,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// As configured (`PUB_KEY_ID_…`, or the certificate serial in uppercase hex).
+    id: String,
+    /// Lookup form: public key ids exact; certificate serials uppercase without leading zeros.
+    lookup: String,
+    kind: KeyKind,
+    key: Arc<RsaPublicKey>,
+}
+
+/// The WeChat Pay keys a client trusts: public keys and platform certificates, side by side
+/// (during a migration both are live and callbacks arrive signed by either).
+#[derive(Debug, Default)]
+pub struct KeyRing {
+    entries: Vec<Entry>,
+}
+
+fn lookup_form(serial: &str) -> String {
+    let s = serial.trim();
+    if s.starts_with("PUB_KEY_ID_") {
+        s.to_string()
+    } else {
+        normalize_hex(s)
+    }
+}
+
+impl KeyRing {
+    /// An empty key ring.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a WeChat Pay public key (`PUB_KEY_ID_…` and its PEM).
+    pub fn add_public_key(&mut self, id: &str, pem: &str, backend: CryptoBackend) -> Result<()> {
+        let id = id.trim();
+        if !id.starts_with("PUB_KEY_ID_") || id.len() <= "PUB_KEY_ID_".len() {
+            return Err(RefundError::config(format!(
+                "wechatpay_public_key_id must look like PUB_KEY_ID_…, got {id:?}"
+            )));
+        }
+        let key = RsaPublicKey::from_pem_with(backend, pem)
+            .map_err(|e| RefundError::config(format!("wechatpay_public_key_pem: {e}")))?;
+        self.insert(id.to_string(), KeyKind::WechatpayPublicKey, key);
+        Ok(())
+    }
+
+    /// Add a platform certificate (X.509 PEM); it is looked up by its serial.
+    pub fn add_certificate(&mut self, pem: &str, backend: CryptoBackend) -> Result<String> {
+        let cert = Certificate::from_pem_with(backend, pem)
+            .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;
+        let serial = cert.serial_hex.clone();
+        self.insert(
+            serial.clone(),
+            KeyKind::PlatformCertificate,
+            cert.public_key,
+        );
+        Ok(serial)
+    }
+
+    /// Add an already parsed key under an id (used by the sandbox and for rotation).
+    pub fn add_key(&mut self, id: &str, kind: KeyKind, key: RsaPublicKey) {
+        self.insert(id.to_string(), kind, key);
+    }
+
+    fn insert(&mut self, id: String, kind: KeyKind, key: RsaPublicKey) {
+        let lookup = lookup_form(&id);
+        self.entries.retain(|e| e.lookup != lookup);
+        self.entries.push(Entry {
+            id,
+            lookup,
+            kind,
+            key: Arc::new(key),
+        });
+    }
+
+    /// The key for a `Wechatpay-Serial` value (hex serials compared case-insensitively,
+    /// leading zeros ignored).
+    pub fn find(&self, serial: &str) -> Option<&RsaPublicKey> {
+        let lookup = lookup_form(serial);
+        self.entries
+            .iter()
+            .find(|e| e.lookup == lookup)
+            .map(|e| e.key.as_ref())
+    }
+
+    /// The key to encrypt sensitive fields with, and the id to send in `Wechatpay-Serial`:
+    /// the WeChat Pay public key when there is one, else the last platform certificate added.
+    pub fn encryption_key(&self) -> Option<(&str, &RsaPublicKey)> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.kind == KeyKind::WechatpayPublicKey)
+            .or_else(|| self.entries.last())
+            .map(|e| (e.id.as_str(), e.key.as_ref()))
+    }
+
+    /// The ids held, with their kind.
+    pub fn ids(&self) -> Vec<(String, KeyKind)> {
+        self.entries
+            .iter()
+            .map(|e| (e.id.clone(), e.kind))
+            .collect()
+    }
+
+    /// Whether the ring holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Normalise a header name from any framework: `Wechatpay-Serial`, `wechatpay-serial`,
+/// `HTTP_WECHATPAY_SERIAL` (WSGI/Django `META`) all become `wechatpay-serial`.
+pub fn normalize_header_name(name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    let lower = lower.strip_prefix("http_").unwrap_or(&lower);
+    lower.replace('_', "-")
+}
+
+/// Look up a header by its normalised lower-case name. When the header appears more than once
+/// with different values the result is an error (an ambiguous signature header is not trusted).
+pub fn find_header<'a, I>(headers: I, name: &str) -> std::result::Result<Option<&'a str>, String>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let mut found: Option<&'a str> = None;
+    for (k, v) in headers {
+        if normalize_header_name(k) == name {
+            match found {
+                Some(prev) if prev != v => {
+                    return Err(format!(
+                        "header {name} appears more than once with different values"
+                    ))
+                }
+                _ => found = Some(v),
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The signature headers of a response or callback, extracted and normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeaders {
+    /// `Wechatpay-Timestamp`, unparsed.
+    pub timestamp: Option<String>,
+    /// `Wechatpay-Nonce`
+    pub nonce: Option<String>,
+    /// `Wechatpay-Signature`
+    pub signature: Option<String>,
+    /// `Wechatpay-Serial`
+    pub serial: Option<String>,
+    /// `Wechatpay-Signature-Type`
+    pub signature_type: Option<String>,
+    /// `Request-ID`
+    pub request_id: Option<String>,
+}
+
+/// Longest value accepted for any signature header (a signature of RSA-4096 is 684 chars).
+const MAX_HEADER_VALUE: usize = 2048;
+
+impl SignatureHeaders {
+    /// Extract from `(name, value)` pairs of any case or framework style.
+    pub fn from_pairs<'a, I>(headers: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    {
+        let request_id = find_header(headers.clone(), header::REQUEST_ID)
+            .ok()
+            .flatten()
+            .map(str::to_string);
+        let get = |name: &str| -> Result<Option<String>> {
+            match find_header(headers.clone(), name) {
+                Ok(Some(v)) if v.len() > MAX_HEADER_VALUE => Err(RefundError::signature(
+                    format!("header {name} is too long ({} bytes)", v.len()),
+                    request_id.clone(),
+                )),
+                Ok(v) => Ok(v.map(|s| s.trim().to_string())),
+                Err(e) => Err(RefundError::signature(e, request_id.clone())),
+            }
+        };
+        Ok(Self {
+            timestamp: get(header::TIMESTAMP)?,
+            nonce: get(header::NONCE)?,
+            signature: get(header::SIGNATURE)?,
+            serial: get(header::SERIAL)?,
+            signature_type: get(header::SIGNATURE_TYPE)?,
+            request_id,
+        })
+    }
+
+    /// Whether any signature header is present at all.
+    pub fn any_present(&self) -> bool {
+        self.timestamp.is_some()
+            || self.nonce.is_some()
+            || self.signature.is_some()
+            || self.serial.is_some()
+    }
+}
+
+/// The exact bytes WeChat Pay signs for a response or callback: `TIMESTAMP\nNONCE\nBODY\n`.
+pub fn response_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(timestamp.len() + nonce.len() + body.len() + 3);
+    m.extend_from_slice(timestamp.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(nonce.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(body);
+    m.push(b'\n');
+    m
+}
+
+/// Verify a response or callback signature.
+///
+/// Order of checks: required headers, signature type, probe signature, timestamp window,
+/// key lookup by serial, then the RSA signature over the exact body bytes.
+pub fn verify_signature(keys: &KeyRing, h: &SignatureHeaders, body: &[u8], now: i64) -> Result<()> {
+    let rid = || h.request_id.clone();
+    let need = |v: &Option<String>, name: &str| -> Result<String> {
+        match v {
+            Some(s) if !s.is_empty() => Ok(s.clone()),
+            _ => Err(RefundError::signature(
+                format!("missing header {name}"),
+                rid(),
+            )),
+        }
+    };
+    let timestamp = need(&h.timestamp, "Wechatpay-Timestamp")?;
+    let nonce = need(&h.nonce, "Wechatpay-Nonce")?;
+    let signature = need(&h.signature, "Wechatpay-Signature")?;
+    let serial = need(&h.serial, "Wechatpay-Serial")?;
+    if let Some(t) = &h.signature_type {
+        if t != SCHEME {
+            return Err(RefundError::signature(
+                format!("unsupported Wechatpay-Signature-Type {t:?} (expected {SCHEME})"),
+                rid(),
+            ));
+        }
+    }
+    if signature.starts_with(PROBE_PREFIX) {
+        return Err(RefundError::ProbeSignature { request_id: rid() });
+    }
+    let ts: i64 = timestamp.parse().map_err(|_| {
+        RefundError::signature(
+            format!("Wechatpay-Timestamp {timestamp:?} is not a unix timestamp"),
+            rid(),
+        )
+    })?;
+    if (now - ts).abs() > TIMESTAMP_WINDOW_SECS {
+        return Err(RefundError::TimestampOutOfWindow {
+            timestamp: ts,
+            now,
+            request_id: rid(),
+        });
+    }
+    let key = keys
+        .find(&serial)
+        .ok_or_else(|| RefundError::UnknownSerial {
+            serial: serial.clone(),
+            request_id: rid(),
+        })?;
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(signature.as_bytes())
+        .map_err(|_| RefundError::signature("Wechatpay-Signature is not valid base64", rid()))?;
+    if !key.verify_sha256(&response_message(&timestamp, &nonce, body), &sig) {
+        return Err(RefundError::signature(
+            format!("signature does not match the body and the key {serial}"),
+            rid(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_from_any_framework() {
+        assert_eq!(
+            normalize_header_name("Wechatpay-Serial"),
+            "wechatpay-serial"
+        );
+        assert_eq!(
+            normalize_header_name("HTTP_WECHATPAY_SERIAL"),
+            "wechatpay-serial"
+        );
+        assert_eq!(
+            normalize_header_name("wechatpay_serial"),
+            "wechatpay-serial"
+        );
+        assert_eq!(normalize_header_name("Request-ID"), "request-id");
+    }
+
+    #[test]
+    fn duplicated_headers_with_different_values_are_rejected() {
+        let h = [("Wechatpay-Nonce", "a"), ("wechatpay-nonce", "b")];
+        assert!(find_header(h.iter().copied(), header::NONCE).is_err());
+        let h = [("Wechatpay-Nonce", "a"), ("wechatpay-nonce", "a")];
+        assert_eq!(
+            find_header(h.iter().copied(), header::NONCE).unwrap(),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn missing_headers_are_named() {
+        let h = SignatureHeaders::from_pairs([("Wechatpay-Nonce", "n")]).unwrap();
+        let e = verify_signature(&KeyRing::new(), &h, b"", 0).unwrap_err();
+        assert_eq!(
+            e,
+            RefundError::signature("missing header Wechatpay-Timestamp", None)
+        );
+    }
+
+    #[test]
+    fn message_layout() {
+        assert_eq!(response_message("1", "n", b""), b"1\nn\n\n".to_vec());
+    }
+}
