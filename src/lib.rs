@@ -35,6 +35,9 @@ pub mod crypto;
 pub mod error;
 pub mod notify;
 pub mod refund;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+pub mod sansio;
 pub mod sign;
 pub mod transport;
 pub mod verify;
@@ -48,6 +51,7 @@ pub use crypto::CryptoBackend;
 pub use error::{RefundError, Result, TransportErrorKind};
 pub use notify::{notification_ack_failure, notification_ack_success, NotificationAck};
 pub use refund::model::*;
+pub use sansio::*;
 pub use sign::{LocalSigner, Signer};
 pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport};
 #[cfg(feature = "ureq-transport")]

@@ -19,6 +19,7 @@
 
 set -euo pipefail
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 SETUP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 : "${SETUP_NAME:=$(basename "${BASH_SOURCE[1]:-setup}" .sh)}"
 
@@ -163,17 +164,17 @@ mounts_under() {
 
 # Unmount everything at or below DIR (stacked mounts too); `umount -l` as the fallback.
 unmount_under() {
-    local root=$1 i m ms
-    for i in 1 2 3 4 5 6 7 8; do
+    local root=$1 _ m ms left
+    for _ in 1 2 3 4 5 6 7 8; do
         mapfile -t ms < <(mounts_under "$root")
         [ "${#ms[@]}" -eq 0 ] && return 0
         for m in "${ms[@]}"; do
             umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
         done
     done
-    ms=$(mounts_under "$root")
-    if [ -n "$ms" ]; then
-        printf '[setup/%s] could not unmount: %s\n' "$SETUP_NAME" "$(tr '\n' ' ' <<<"$ms")" >&2
+    left=$(mounts_under "$root")
+    if [ -n "$left" ]; then
+        printf '[setup/%s] could not unmount: %s\n' "$SETUP_NAME" "$(tr '\n' ' ' <<<"$left")" >&2
         return 1
     fi
 }

@@ -16,6 +16,7 @@
 #
 # Environment: SWIFT_CHROOT (default $CACHE/swift-trixie), WECHATPAY_REFUND_CACHE,
 # SWIFT_CHROOT_UNSHARE=0 to mount in the current namespace instead (trap-only cleanup).
+# shellcheck disable=SC2317 # trap handlers are reached indirectly
 set -euo pipefail
 SETUP_NAME=swift-chroot-run
 # shellcheck source=common.sh

@@ -107,8 +107,9 @@ else
     step debootstrap "debootstrap --variant=minbase $SUITE into $ROOT" do_debootstrap
     step apt-swift "apt-get install ${PACKAGES[*]} in the chroot" install_swift
     step prove "prove: swift build + run + swift test (XCTest) in the chroot" prove
+    SWIFT_VERSION=$(_SWIFT_SETUP_INSTALLING=1 swift_version) || SWIFT_VERSION=
+    [ -n "$SWIFT_VERSION" ] || die "swift --version fails in $ROOT"
     echo "$SPEC" >"$MARKER"
-    SWIFT_VERSION=$(swift_version) && [ -n "$SWIFT_VERSION" ] || die "swift --version fails in $ROOT"
     say "installed $ROOT (Swift $SWIFT_VERSION, $(du -sh --one-file-system "$ROOT" | cut -f1)) in $(since "$t0")"
 fi
 

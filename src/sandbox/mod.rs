@@ -1,0 +1,377 @@
+//! The embedded sandbox: a real WeChat Pay refund server on 127.0.0.1 (feature `sandbox`).
+//!
+//! WeChat Pay APIv3 has no sandbox of its own. This one speaks the refund protocol from the
+//! server's side, with this crate's own signing, verification and encryption code: it verifies
+//! each request's `Authorization`, signs each response, keeps orders and refunds, moves refund
+//! statuses, sends signed and encrypted notifications, and injects faults on demand.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), wechatpay_refund::RefundError> {
+//! use wechatpay_refund::{sandbox::Sandbox, CreateRefundRequest, RefundClient};
+//! let sandbox = Sandbox::start()?;
+//! sandbox.create_order("T1001".into(), 10000)?;
+//! let client = RefundClient::new(sandbox.client_config()?)?;
+//! let r = client.create_refund(CreateRefundRequest::by_out_trade_no("T1001", "R1", 100, 10000))?;
+//! # Ok(()) }
+//! ```
+
+mod server;
+mod time;
+
+use crate::config::ClientConfig;
+use crate::crypto::{self, RsaPrivateKey, RsaPublicKey};
+use crate::error::{RefundError, Result};
+use crate::refund::model::RefundStatus;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use zeroize::Zeroizing;
+
+pub use server::SandboxRequest;
+
+/// Which WeChat Pay keys the sandbox uses (see PROTOCOL.md "Keys are chosen by Wechatpay-Serial").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum SandboxKeyMode {
+    /// Public-key mode: a `PUB_KEY_ID_…` key signs everything (merchants since late 2024).
+    PublicKey,
+    /// Certificate mode: a platform certificate signs everything; `GET /v3/certificates` works.
+    Certificate,
+    /// Migration: both are live. Responses are signed by the public key when the request names
+    /// it in `Wechatpay-Serial`, else by the certificate; notifications alternate between them.
+    Both,
+}
+
+/// How to start a sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct SandboxOptions {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[cfg_attr(feature = "ffi", uniffi(default = 0))]
+    pub port: u16,
+    /// Key mode.
+    #[cfg_attr(feature = "ffi", uniffi(default = SandboxKeyMode::PublicKey))]
+    pub mode: SandboxKeyMode,
+    /// Merchant id (default `1900000001`).
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub mchid: Option<String>,
+    /// Use this merchant private key (PEM) instead of a fresh one.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub merchant_private_key_pem: Option<String>,
+    /// Use this WeChat Pay private key (PEM) instead of a fresh one.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub wechatpay_private_key_pem: Option<String>,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            mode: SandboxKeyMode::PublicKey,
+            mchid: None,
+            merchant_private_key_pem: None,
+            wechatpay_private_key_pem: None,
+        }
+    }
+}
+
+/// The sandbox's TEST credentials, printable by design: point any SDK at `base_url` with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct SandboxCredentials {
+    /// Merchant id.
+    pub mchid: String,
+    /// Merchant API certificate serial.
+    pub merchant_serial_no: String,
+    /// Merchant private key (PKCS#8 PEM), generated for this sandbox only.
+    pub merchant_private_key_pem: String,
+    /// API v3 key (32 characters), random for this sandbox.
+    pub api_v3_key: String,
+    /// WeChat Pay public key id (public-key and migration modes).
+    pub wechatpay_public_key_id: Option<String>,
+    /// WeChat Pay public key PEM (public-key and migration modes).
+    pub wechatpay_public_key_pem: Option<String>,
+    /// Platform certificate serial (certificate and migration modes).
+    pub platform_certificate_serial_no: Option<String>,
+    /// Platform certificate PEM (certificate and migration modes).
+    pub platform_certificate_pem: Option<String>,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+}
+
+/// A signed, encrypted notification as the sandbox would POST it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct SandboxNotification {
+    /// Headers (`Wechatpay-Timestamp`, `-Nonce`, `-Signature`, `-Serial`, `-Signature-Type`, `Request-ID`, `Content-Type`).
+    pub headers: HashMap<String, String>,
+    /// Body bytes, exactly as signed.
+    pub body: Vec<u8>,
+}
+
+/// A fault to inject into the next requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum SandboxFault {
+    /// Answer 500 `SYSTEM_ERROR` without processing.
+    SystemError,
+    /// Answer 429 `FREQUENCY_LIMITED` without processing.
+    FrequencyLimited,
+    /// Process the request, then close the connection without answering.
+    DropConnection,
+    /// Process the request, then wait before answering.
+    Delay {
+        /// How long, in milliseconds.
+        millis: u64,
+    },
+    /// Process and sign the response, then change its body.
+    TamperedBody,
+    /// Process, and sign the response with a timestamp 10 minutes old.
+    StaleTimestamp,
+    /// Process, and answer with a `WECHATPAY/SIGNTEST/` probe signature.
+    ProbeSignature,
+    /// Process, and sign the response naming a key serial the client does not know.
+    UnknownSerial,
+}
+
+pub(crate) struct Keys {
+    pub mchid: String,
+    pub merchant_serial: String,
+    pub merchant_key_pem: Zeroizing<String>,
+    pub merchant_public: RsaPublicKey,
+    pub api_v3_key: String,
+    pub wx_key: RsaPrivateKey,
+    pub wx_key_id: Option<String>,
+    pub wx_public_pem: String,
+    pub platform: Option<(String, String, RsaPrivateKey)>,
+    pub mode: SandboxKeyMode,
+}
+
+/// A running sandbox. Stops on `stop()` or drop: no thread or port outlives it.
+#[cfg_attr(feature = "ffi", derive(uniffi::Object))]
+pub struct Sandbox {
+    shared: Arc<server::Shared>,
+    http: Arc<tiny_http::Server>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+    base_url: String,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sandbox({})", self.base_url)
+    }
+}
+
+const WORKERS: usize = 8;
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    crypto::random_bytes(&mut b);
+    crypto::der::hex_upper(&b)
+}
+
+fn key_from(pem: Option<&str>) -> Result<(RsaPrivateKey, Zeroizing<String>)> {
+    match pem {
+        Some(p) => Ok((
+            RsaPrivateKey::from_pem(p).map_err(|e| RefundError::config(format!("sandbox key: {e}")))?,
+            Zeroizing::new(p.to_string()),
+        )),
+        None => RsaPrivateKey::generate_2048().map_err(RefundError::config),
+    }
+}
+
+impl Sandbox {
+    fn launch(options: SandboxOptions) -> Result<Arc<Self>> {
+        let (merchant_key, merchant_key_pem) = key_from(options.merchant_private_key_pem.as_deref())?;
+        let (wx_key, _) = key_from(options.wechatpay_private_key_pem.as_deref())?;
+        let wx_public_pem = wx_key.public_key().map_err(RefundError::config)?.to_pem();
+        let mode = options.mode;
+        let wx_key_id = (mode != SandboxKeyMode::Certificate)
+            .then(|| format!("PUB_KEY_ID_0119{}", crypto::random_string(28, b"0123456789")));
+        let platform = if mode != SandboxKeyMode::PublicKey {
+            let (key, pem) = RsaPrivateKey::generate_2048().map_err(RefundError::config)?;
+            let (serial, cert_pem) = server::platform_certificate(&pem)?;
+            Some((serial, cert_pem, key))
+        } else {
+            None
+        };
+        let keys = Keys {
+            mchid: options.mchid.unwrap_or_else(|| "1900000001".into()),
+            merchant_serial: random_hex(20),
+            merchant_public: merchant_key.public_key().map_err(RefundError::config)?,
+            merchant_key_pem,
+            api_v3_key: crypto::random_string(32, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+            wx_key,
+            wx_key_id,
+            wx_public_pem,
+            platform,
+            mode,
+        };
+        let http = tiny_http::Server::http(("127.0.0.1", options.port))
+            .map_err(|e| RefundError::config(format!("sandbox could not listen on 127.0.0.1:{}: {e}", options.port)))?;
+        let port = http
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| RefundError::config("sandbox listener has no IP address"))?;
+        let base_url = format!("http://127.0.0.1:{port}");
+        let shared = Arc::new(server::Shared::new(keys));
+        let http = Arc::new(http);
+        let workers = (0..WORKERS)
+            .map(|i| {
+                let (shared, http) = (shared.clone(), http.clone());
+                std::thread::Builder::new()
+                    .name(format!("wechatpay-sandbox-{i}"))
+                    .spawn(move || server::serve(&shared, &http))
+                    .expect("spawn sandbox worker")
+            })
+            .collect();
+        Ok(Arc::new(Self {
+            shared,
+            http,
+            workers: Mutex::new(workers),
+            base_url,
+        }))
+    }
+
+    /// Records of every request received, in order.
+    pub fn requests(&self) -> Vec<SandboxRequest> {
+        self.shared.state.lock().expect("sandbox state").requests.clone()
+    }
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl Sandbox {
+    /// Start a sandbox on a free port of 127.0.0.1 in public-key mode with fresh keys.
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn start() -> Result<Arc<Self>> {
+        Self::launch(SandboxOptions::default())
+    }
+
+    /// Start a sandbox with options (port, key mode, supplied keys).
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn start_with(options: SandboxOptions) -> Result<Arc<Self>> {
+        Self::launch(options)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// A client configuration wired to this sandbox's keys and URL (quick retries).
+    pub fn client_config(&self) -> Result<Arc<ClientConfig>> {
+        let k = &self.shared.keys;
+        let mut b = ClientConfig::builder(k.mchid.clone(), k.merchant_serial.clone(), k.merchant_key_pem.as_str(), k.api_v3_key.clone())
+            .base_url(self.base_url.clone())
+            .options(crate::config::ClientOptions {
+                initial_backoff_ms: 20,
+                max_backoff_ms: 200,
+                ..Default::default()
+            });
+        if let Some(id) = &k.wx_key_id {
+            b = b.wechatpay_public_key(id.clone(), k.wx_public_pem.clone());
+        }
+        if let Some((_, cert, _)) = &k.platform {
+            b = b.platform_certificate(cert.clone());
+        }
+        Ok(Arc::new(b.build()?))
+    }
+
+    /// The TEST credentials of this sandbox (printable), for pointing any SDK at it.
+    pub fn credentials(&self) -> SandboxCredentials {
+        let k = &self.shared.keys;
+        SandboxCredentials {
+            mchid: k.mchid.clone(),
+            merchant_serial_no: k.merchant_serial.clone(),
+            merchant_private_key_pem: k.merchant_key_pem.to_string(),
+            api_v3_key: k.api_v3_key.clone(),
+            wechatpay_public_key_id: k.wx_key_id.clone(),
+            wechatpay_public_key_pem: k.wx_key_id.as_ref().map(|_| k.wx_public_pem.clone()),
+            platform_certificate_serial_no: k.platform.as_ref().map(|p| p.0.clone()),
+            platform_certificate_pem: k.platform.as_ref().map(|p| p.1.clone()),
+            base_url: self.base_url.clone(),
+        }
+    }
+
+    /// Seed a paid order; returns its `transaction_id`.
+    pub fn create_order(&self, out_trade_no: String, total: i64) -> Result<String> {
+        self.shared.create_order(&out_trade_no, total)
+    }
+
+    /// Move a refund to `status` (SUCCESS, CLOSED, ABNORMAL, PROCESSING). When the refund has a
+    /// `notify_url`, a signed, encrypted notification is POSTed to it (retried on non-2xx).
+    pub fn set_refund_status(&self, out_refund_no: String, status: RefundStatus) -> Result<()> {
+        self.shared.set_refund_status(&out_refund_no, status)
+    }
+
+    /// The signed notification for a refund's current status, without sending it.
+    pub fn notification(&self, out_refund_no: String) -> Result<SandboxNotification> {
+        self.shared.notification(&out_refund_no)
+    }
+
+    /// Make the next `count` requests fail with `fault`.
+    pub fn inject_fault(&self, fault: SandboxFault, count: u32) {
+        let mut f = self.shared.faults.lock().expect("sandbox faults");
+        for _ in 0..count {
+            f.push_back(fault.clone());
+        }
+    }
+
+    /// Drop every fault not yet used.
+    pub fn clear_faults(&self) {
+        self.shared.faults.lock().expect("sandbox faults").clear();
+    }
+
+    /// How many refunds an order has (distinct `out_refund_no`).
+    pub fn refund_count(&self, out_trade_no: String) -> u32 {
+        self.shared.refund_count(&out_trade_no)
+    }
+
+    /// The sum of an order's refunds, in fen.
+    pub fn refunded_total(&self, out_trade_no: String) -> i64 {
+        self.shared.refunded_total(&out_trade_no)
+    }
+
+    /// How many HTTP requests the sandbox has received.
+    pub fn request_count(&self) -> u32 {
+        self.shared.state.lock().expect("sandbox state").requests.len() as u32
+    }
+
+    /// How many notifications were delivered (answered 2xx) to notify URLs.
+    pub fn delivered_notification_count(&self) -> u32 {
+        self.shared.delivered.load(Ordering::SeqCst) as u32
+    }
+
+    /// The bank account and name received (decrypted) by apply-abnormal-refund, if any.
+    pub fn abnormal_refund_recipient(&self, out_refund_no: String) -> Option<Vec<String>> {
+        self.shared.abnormal_recipient(&out_refund_no)
+    }
+
+    /// Stop serving, join every thread and free the port. Idempotent.
+    pub fn stop(&self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().expect("sandbox workers"));
+        for _ in &workers {
+            self.http.unblock();
+        }
+        for w in workers {
+            let _ = w.join();
+        }
+        let senders: Vec<_> = std::mem::take(&mut *self.shared.senders.lock().expect("sandbox senders"));
+        for s in senders {
+            let _ = s.join();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub(crate) fn stopping(flag: &AtomicBool) -> bool {
+    flag.load(Ordering::SeqCst)
+}

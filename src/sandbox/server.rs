@@ -1,0 +1,710 @@
+//! The sandbox's server side: request verification, routing, refund state, signed responses,
+//! notifications and faults. Uses the crate's own signing, verification and encryption.
+
+use super::time::rfc3339_cst;
+use super::{random_hex, stopping, Keys, SandboxFault, SandboxKeyMode, SandboxNotification};
+use crate::config::ApiV3Key;
+use crate::crypto::{self, CryptoBackend, RsaPrivateKey};
+use crate::error::{RefundError, Result};
+use crate::notify::encrypt_resource;
+use crate::refund::model::RefundStatus;
+use crate::refund::validate;
+use crate::sign::{generate_nonce, parse_authorization, request_message, SCHEME};
+use crate::verify::{response_message, PROBE_PREFIX, TIMESTAMP_WINDOW_SECS};
+use base64::Engine;
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// One request the sandbox received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query as received.
+    pub url: String,
+    /// Status answered (0 when the connection was dropped).
+    pub status: u16,
+}
+
+struct Order {
+    transaction_id: String,
+    total: i64,
+    refunds: Vec<String>,
+}
+
+#[derive(Clone)]
+struct RefundRec {
+    refund_id: String,
+    out_refund_no: String,
+    out_trade_no: String,
+    transaction_id: String,
+    sub_mchid: Option<String>,
+    refund: i64,
+    total: i64,
+    from: Value,
+    status: RefundStatus,
+    channel: &'static str,
+    user_received_account: String,
+    funds_account: String,
+    create_time: i64,
+    success_time: Option<i64>,
+    notify_url: Option<String>,
+    recipient: Option<(String, String, String)>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    orders: HashMap<String, Order>,
+    by_transaction: HashMap<String, String>,
+    refunds: HashMap<String, RefundRec>,
+    pub requests: Vec<super::SandboxRequest>,
+    seq: u64,
+}
+
+pub(crate) struct Shared {
+    pub keys: Keys,
+    pub state: Mutex<State>,
+    pub faults: Mutex<VecDeque<SandboxFault>>,
+    pub stopping: AtomicBool,
+    pub senders: Mutex<Vec<JoinHandle<()>>>,
+    pub delivered: AtomicUsize,
+    toggle: AtomicUsize,
+}
+
+/// A response about to be sent.
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn error_reply(status: u16, code: &str, message: &str, field: Option<&str>) -> Reply {
+    let mut v = json!({"code": code, "message": message});
+    if let Some(f) = field {
+        v["detail"] = json!({"field": f, "location": "body", "issue": message});
+    }
+    Reply {
+        status,
+        body: v.to_string().into_bytes(),
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A self-signed platform certificate for `key_pem`; returns (serial hex, certificate PEM).
+pub(crate) fn platform_certificate(key_pem: &str) -> Result<(String, String)> {
+    let key = rcgen::KeyPair::from_pem_and_sign_algo(key_pem, &rcgen::PKCS_RSA_SHA256)
+        .map_err(|e| RefundError::config(format!("sandbox platform key: {e}")))?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Tenpay.com Root CA (wechatpay-refund sandbox, TEST)");
+    let mut serial = [0u8; 20];
+    crypto::random_bytes(&mut serial);
+    serial[0] &= 0x7f; // positive
+    serial[0] |= 0x10; // no leading zero byte
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| RefundError::config(format!("sandbox platform certificate: {e}")))?;
+    Ok((crypto::der::hex_upper(&serial), cert.pem()))
+}
+
+impl Shared {
+    pub fn new(keys: Keys) -> Self {
+        Self {
+            keys,
+            state: Mutex::new(State::default()),
+            faults: Mutex::new(VecDeque::new()),
+            stopping: AtomicBool::new(false),
+            senders: Mutex::new(Vec::new()),
+            delivered: AtomicUsize::new(0),
+            toggle: AtomicUsize::new(0),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn create_order(&self, out_trade_no: &str, total: i64) -> Result<String> {
+        validate::out_trade_no("out_trade_no", out_trade_no)?;
+        if total < 1 {
+            return Err(RefundError::invalid("total", "must be at least 1 fen"));
+        }
+        let mut st = self.state();
+        if st.orders.contains_key(out_trade_no) {
+            return Err(RefundError::invalid("out_trade_no", "an order with this number exists"));
+        }
+        st.seq += 1;
+        let transaction_id = format!("4200{:014}{:010}", now(), st.seq);
+        st.by_transaction.insert(transaction_id.clone(), out_trade_no.to_string());
+        st.orders.insert(
+            out_trade_no.to_string(),
+            Order {
+                transaction_id: transaction_id.clone(),
+                total,
+                refunds: Vec::new(),
+            },
+        );
+        Ok(transaction_id)
+    }
+
+    pub fn refund_count(&self, out_trade_no: &str) -> u32 {
+        self.state().orders.get(out_trade_no).map_or(0, |o| o.refunds.len() as u32)
+    }
+
+    pub fn refunded_total(&self, out_trade_no: &str) -> i64 {
+        let st = self.state();
+        st.orders.get(out_trade_no).map_or(0, |o| {
+            o.refunds.iter().filter_map(|r| st.refunds.get(r)).map(|r| r.refund).sum()
+        })
+    }
+
+    pub fn abnormal_recipient(&self, out_refund_no: &str) -> Option<Vec<String>> {
+        self.state()
+            .refunds
+            .get(out_refund_no)
+            .and_then(|r| r.recipient.clone())
+            .map(|(a, b, c)| vec![a, b, c])
+    }
+
+    pub fn set_refund_status(self: &std::sync::Arc<Self>, out_refund_no: &str, status: RefundStatus) -> Result<()> {
+        if status == RefundStatus::Unknown {
+            return Err(RefundError::invalid("status", "must be a known refund status"));
+        }
+        let notify_url = {
+            let mut st = self.state();
+            let r = st
+                .refunds
+                .get_mut(out_refund_no)
+                .ok_or_else(|| RefundError::invalid("out_refund_no", "no such refund in the sandbox"))?;
+            r.status = status;
+            r.success_time = (status == RefundStatus::Success).then(now);
+            r.notify_url.clone()
+        };
+        if let (Some(url), true) = (notify_url, status != RefundStatus::Processing) {
+            let n = self.notification(out_refund_no)?;
+            let me = self.clone();
+            let handle = std::thread::Builder::new()
+                .name("wechatpay-sandbox-notify".into())
+                .spawn(move || me.deliver(&url, n))
+                .map_err(|e| RefundError::config(format!("spawn notifier: {e}")))?;
+            self.senders.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
+        }
+        Ok(())
+    }
+
+    /// POST a notification, retrying on non-2xx on WeChat Pay's schedule compressed 1000×
+    /// (15 s → 15 ms ... 6 h → 21.6 s, capped at 2 s here).
+    fn deliver(&self, url: &str, n: SandboxNotification) {
+        const SCHEDULE_MS: [u64; 15] = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 2000, 2000, 2000, 2000, 2000, 2000];
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build()
+            .new_agent();
+        for wait in std::iter::once(0).chain(SCHEDULE_MS) {
+            let mut slept = 0;
+            while slept < wait {
+                if stopping(&self.stopping) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+                slept += 5;
+            }
+            if stopping(&self.stopping) {
+                return;
+            }
+            let mut req = agent.post(url);
+            for (k, v) in &n.headers {
+                req = req.header(k, v);
+            }
+            if let Ok(resp) = req.send(&n.body[..]) {
+                if resp.status().is_success() {
+                    self.delivered.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+            }
+        }
+    }
+
+    pub fn notification(&self, out_refund_no: &str) -> Result<SandboxNotification> {
+        let r = self
+            .state()
+            .refunds
+            .get(out_refund_no)
+            .cloned()
+            .ok_or_else(|| RefundError::invalid("out_refund_no", "no such refund in the sandbox"))?;
+        let (event, summary) = match r.status {
+            RefundStatus::Success => ("REFUND.SUCCESS", "退款成功"),
+            RefundStatus::Abnormal => ("REFUND.ABNORMAL", "退款异常"),
+            RefundStatus::Closed => ("REFUND.CLOSED", "退款关闭"),
+            _ => return Err(RefundError::invalid("out_refund_no", "a PROCESSING refund has no notification")),
+        };
+        let mut plain = match &r.sub_mchid {
+            Some(sub) => json!({"sp_mchid": self.keys.mchid, "sub_mchid": sub}),
+            None => json!({"mchid": self.keys.mchid}),
+        };
+        let obj = plain.as_object_mut().expect("object");
+        obj.insert("out_trade_no".into(), json!(r.out_trade_no));
+        obj.insert("transaction_id".into(), json!(r.transaction_id));
+        obj.insert("out_refund_no".into(), json!(r.out_refund_no));
+        obj.insert("refund_id".into(), json!(r.refund_id));
+        obj.insert("refund_status".into(), json!(r.status.as_str()));
+        if let Some(t) = r.success_time {
+            obj.insert("success_time".into(), json!(rfc3339_cst(t)));
+        }
+        obj.insert("user_received_account".into(), json!(r.user_received_account));
+        obj.insert(
+            "amount".into(),
+            json!({"total": r.total, "refund": r.refund, "payer_total": r.total, "payer_refund": r.refund}),
+        );
+        let key = ApiV3Key::new(&self.keys.api_v3_key)?;
+        let resource = encrypt_resource(
+            &key,
+            CryptoBackend::AwsLc,
+            plain.to_string().as_bytes(),
+            &crypto::random_string(12, b"abcdefghijklmnopqrstuvwxyz0123456789"),
+            Some("refund"),
+            "refund",
+        )?;
+        let id = {
+            let h = random_hex(16).to_ascii_lowercase();
+            format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        };
+        let body = json!({
+            "id": id,
+            "create_time": rfc3339_cst(now()),
+            "resource_type": "encrypt-resource",
+            "event_type": event,
+            "summary": summary,
+            "resource": resource,
+        })
+        .to_string()
+        .into_bytes();
+        // Migration mode: notifications alternate between the two keys.
+        let use_public = match self.keys.mode {
+            SandboxKeyMode::PublicKey => true,
+            SandboxKeyMode::Certificate => false,
+            SandboxKeyMode::Both => self.toggle.fetch_add(1, Ordering::SeqCst) % 2 == 0,
+        };
+        let signed = self.sign(&body, use_public, now(), None)?;
+        let mut headers: HashMap<String, String> = signed.into_iter().collect();
+        headers.insert("Content-Type".into(), "application/json".into());
+        Ok(SandboxNotification { headers, body })
+    }
+
+    /// Signature headers for `body`, by the public key (`use_public`) or the platform certificate.
+    fn sign(&self, body: &[u8], use_public: bool, ts: i64, fault: Option<&SandboxFault>) -> Result<Vec<(String, String)>> {
+        let k = &self.keys;
+        let (serial, key): (String, &RsaPrivateKey) = match (&k.wx_key_id, &k.platform) {
+            (Some(id), _) if use_public => (id.clone(), &k.wx_key),
+            (_, Some((serial, _, key))) => (serial.clone(), key),
+            (Some(id), None) => (id.clone(), &k.wx_key),
+            (None, None) => unreachable!("a sandbox always has a key"),
+        };
+        let nonce = generate_nonce();
+        let ts = if fault == Some(&SandboxFault::StaleTimestamp) { ts - 600 } else { ts };
+        let sig = key
+            .sign_sha256(&response_message(&ts.to_string(), &nonce, body))
+            .map_err(RefundError::config)?;
+        let mut signature = base64::engine::general_purpose::STANDARD.encode(sig);
+        if fault == Some(&SandboxFault::ProbeSignature) {
+            signature = format!("{PROBE_PREFIX}{signature}");
+        }
+        let serial = if fault == Some(&SandboxFault::UnknownSerial) {
+            "PUB_KEY_ID_0119999999999999999999999999999999".to_string()
+        } else {
+            serial
+        };
+        Ok(vec![
+            ("Wechatpay-Timestamp".into(), ts.to_string()),
+            ("Wechatpay-Nonce".into(), nonce),
+            ("Wechatpay-Signature".into(), signature),
+            ("Wechatpay-Serial".into(), serial),
+            ("Wechatpay-Signature-Type".into(), SCHEME.into()),
+            ("Request-ID".into(), random_hex(21)),
+        ])
+    }
+
+    /// Check a request's `Authorization` as WeChat Pay does: 401 SIGN_ERROR on any mismatch.
+    fn authenticate(&self, method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> std::result::Result<(), Reply> {
+        let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
+        if get("User-Agent").is_none_or(|v| v.trim().is_empty()) {
+            return Err(error_reply(400, "INVALID_REQUEST", "请求头缺少User-Agent", Some("User-Agent")));
+        }
+        if !get("Accept").is_some_and(|v| v.contains("application/json") || v.contains("*/*")) {
+            return Err(error_reply(400, "INVALID_REQUEST", "Accept 须为 application/json", Some("Accept")));
+        }
+        let sign_error = |why: &str| error_reply(401, "SIGN_ERROR", &format!("签名错误: {why}"), None);
+        let auth = get("Authorization").ok_or_else(|| sign_error("missing Authorization"))?;
+        let f = parse_authorization(auth).map_err(|e| sign_error(&e))?;
+        if f.mchid != self.keys.mchid {
+            return Err(sign_error("mchid does not match"));
+        }
+        if !f.serial_no.eq_ignore_ascii_case(&self.keys.merchant_serial) {
+            return Err(sign_error("serial_no is not the merchant certificate serial"));
+        }
+        if (now() - f.timestamp).abs() > TIMESTAMP_WINDOW_SECS {
+            return Err(sign_error("timestamp out of the 5-minute window"));
+        }
+        let msg = request_message(method, url, f.timestamp, &f.nonce, body);
+        if !self.keys.merchant_public.verify_sha256(&msg, &f.signature) {
+            return Err(sign_error("signature does not verify"));
+        }
+        Ok(())
+    }
+
+    fn route(&self, method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> Reply {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let sub_mchid = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("sub_mchid="))
+            .and_then(percent_decode);
+        const BASE: &str = "/v3/refund/domestic/refunds";
+        match (method, path) {
+            ("POST", BASE) => self.create_refund(body),
+            ("GET", "/v3/certificates") => self.certificates(),
+            ("POST", p) if p.starts_with(BASE) && p.ends_with("/apply-abnormal-refund") => {
+                let id = &p[BASE.len() + 1..p.len() - "/apply-abnormal-refund".len()];
+                match percent_decode(id) {
+                    Some(id) => self.apply_abnormal(&id, headers, body),
+                    None => error_reply(400, "PARAM_ERROR", "refund_id 格式错误", Some("refund_id")),
+                }
+            }
+            ("GET", p) if p.starts_with(BASE) && p[BASE.len()..].starts_with('/') => {
+                match percent_decode(&p[BASE.len() + 1..]) {
+                    Some(no) => self.query(&no, sub_mchid.as_deref()),
+                    None => error_reply(400, "PARAM_ERROR", "out_refund_no 格式错误", Some("out_refund_no")),
+                }
+            }
+            _ => error_reply(404, "NOT_FOUND", "无此接口", None),
+        }
+    }
+
+    fn refund_json(&self, r: &RefundRec) -> Vec<u8> {
+        let mut amount = json!({
+            "total": r.total, "refund": r.refund, "payer_total": r.total, "payer_refund": r.refund,
+            "settlement_refund": r.refund, "settlement_total": r.total, "discount_refund": 0, "currency": "CNY",
+            "refund_fee": 0
+        });
+        if r.from.as_array().is_some_and(|a| !a.is_empty()) {
+            amount["from"] = r.from.clone();
+        }
+        let mut v = json!({
+            "refund_id": r.refund_id, "out_refund_no": r.out_refund_no, "transaction_id": r.transaction_id,
+            "out_trade_no": r.out_trade_no, "channel": r.channel, "user_received_account": r.user_received_account,
+            "create_time": rfc3339_cst(r.create_time), "status": r.status.as_str(),
+            "funds_account": r.funds_account, "amount": amount, "promotion_detail": []
+        });
+        if let Some(t) = r.success_time {
+            v["success_time"] = json!(rfc3339_cst(t));
+        }
+        v.to_string().into_bytes()
+    }
+
+    fn create_refund(&self, body: &[u8]) -> Reply {
+        let v: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) => return error_reply(400, "PARAM_ERROR", "请求体不是合法的JSON", None),
+        };
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let Some(out_refund_no) = s("out_refund_no") else {
+            return error_reply(400, "PARAM_ERROR", "缺少参数 out_refund_no", Some("out_refund_no"));
+        };
+        let (Some(refund), Some(total)) = (
+            v.pointer("/amount/refund").and_then(Value::as_i64),
+            v.pointer("/amount/total").and_then(Value::as_i64),
+        ) else {
+            return error_reply(400, "PARAM_ERROR", "缺少参数 amount", Some("amount"));
+        };
+        if v.pointer("/amount/currency").and_then(Value::as_str) != Some("CNY") {
+            return error_reply(400, "PARAM_ERROR", "币种须为CNY", Some("amount.currency"));
+        }
+        if refund < 1 {
+            return error_reply(400, "PARAM_ERROR", "退款金额须大于0", Some("amount.refund"));
+        }
+        let mut st = self.state();
+        let out_trade_no = match (s("transaction_id"), s("out_trade_no")) {
+            (Some(t), _) => st.by_transaction.get(&t).cloned(),
+            (None, Some(o)) => Some(o),
+            (None, None) => {
+                return error_reply(400, "PARAM_ERROR", "transaction_id和out_trade_no必须二选一", Some("out_trade_no"))
+            }
+        };
+        let Some((order_tx, order_total, order_refunds)) = out_trade_no
+            .as_ref()
+            .and_then(|o| st.orders.get(o))
+            .map(|o| (o.transaction_id.clone(), o.total, o.refunds.clone()))
+        else {
+            return error_reply(404, "RESOURCE_NOT_EXISTS", "订单不存在", None);
+        };
+        let out_trade_no = out_trade_no.expect("order found by it");
+        if let Some(existing) = st.refunds.get(&out_refund_no) {
+            // Same out_refund_no: the same refund, once. A different amount is a different request.
+            if existing.refund != refund || existing.out_trade_no != out_trade_no {
+                return error_reply(400, "INVALID_REQUEST", "同一商户退款单号的参数与原请求不一致", Some("amount.refund"));
+            }
+            return Reply {
+                status: 200,
+                body: self.refund_json(existing),
+            };
+        }
+        if total != order_total {
+            return error_reply(400, "INVALID_REQUEST", "订单金额与原订单不一致", Some("amount.total"));
+        }
+        if order_refunds.len() >= 50 {
+            return error_reply(400, "INVALID_REQUEST", "部分退款次数超过50次", None);
+        }
+        let refunded: i64 = order_refunds.iter().filter_map(|r| st.refunds.get(r)).map(|r| r.refund).sum();
+        if refunded + refund > order_total {
+            return error_reply(400, "INVALID_REQUEST", "申请退款金额超过订单可退金额", Some("amount.refund"));
+        }
+        st.seq += 1;
+        let rec = RefundRec {
+            refund_id: format!("5030{:015}{:010}", now(), st.seq),
+            out_refund_no: out_refund_no.clone(),
+            out_trade_no: out_trade_no.clone(),
+            transaction_id: order_tx,
+            sub_mchid: s("sub_mchid"),
+            refund,
+            total,
+            from: v.pointer("/amount/from").cloned().unwrap_or(json!([])),
+            status: RefundStatus::Processing,
+            channel: "ORIGINAL",
+            user_received_account: "支付用户零钱".into(),
+            funds_account: s("funds_account").unwrap_or_else(|| "AVAILABLE".into()),
+            create_time: now(),
+            success_time: None,
+            notify_url: s("notify_url"),
+            recipient: None,
+        };
+        let body = self.refund_json(&rec);
+        st.orders.get_mut(&out_trade_no).expect("order").refunds.push(out_refund_no.clone());
+        st.refunds.insert(out_refund_no, rec);
+        Reply { status: 200, body }
+    }
+
+    fn query(&self, out_refund_no: &str, sub_mchid: Option<&str>) -> Reply {
+        let st = self.state();
+        match st.refunds.get(out_refund_no) {
+            Some(r) if r.sub_mchid.as_deref() == sub_mchid || sub_mchid.is_none() && r.sub_mchid.is_none() => Reply {
+                status: 200,
+                body: self.refund_json(r),
+            },
+            _ => error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None),
+        }
+    }
+
+    fn apply_abnormal(&self, refund_id: &str, headers: &[(String, String)], body: &[u8]) -> Reply {
+        let serial = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Wechatpay-Serial"))
+            .map(|(_, v)| v.clone());
+        let k = &self.keys;
+        let key = match serial.as_deref() {
+            None => return error_reply(400, "PARAM_ERROR", "缺少Wechatpay-Serial", Some("Wechatpay-Serial")),
+            Some(s) if Some(s) == k.wx_key_id.as_deref() => &k.wx_key,
+            Some(s) => match &k.platform {
+                Some((serial, _, key)) if crypto::der::normalize_hex(s) == crypto::der::normalize_hex(serial) => key,
+                _ => return error_reply(400, "PARAM_ERROR", "Wechatpay-Serial 不是有效的微信支付公钥或平台证书", Some("Wechatpay-Serial")),
+            },
+        };
+        let v: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) => return error_reply(400, "PARAM_ERROR", "请求体不是合法的JSON", None),
+        };
+        let s = |f: &str| v.get(f).and_then(Value::as_str).map(str::to_string);
+        let mut st = self.state();
+        let Some(rec) = st.refunds.values_mut().find(|r| r.refund_id == refund_id) else {
+            return error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None);
+        };
+        if s("out_refund_no").as_deref() != Some(rec.out_refund_no.as_str()) {
+            return error_reply(400, "PARAM_ERROR", "out_refund_no 与退款单不一致", Some("out_refund_no"));
+        }
+        if rec.status != RefundStatus::Abnormal {
+            return error_reply(400, "INVALID_REQUEST", "退款单状态不是退款异常", None);
+        }
+        let decrypt = |field: &str| -> std::result::Result<String, Reply> {
+            let bad = || error_reply(400, "PARAM_ERROR", &format!("{field} 解密失败"), Some(field));
+            let ct = base64::engine::general_purpose::STANDARD
+                .decode(s(field).ok_or_else(bad)?)
+                .map_err(|_| bad())?;
+            let plain = key.oaep_sha1_decrypt(&ct).map_err(|_| bad())?;
+            String::from_utf8(plain.to_vec()).map_err(|_| bad())
+        };
+        match s("type").as_deref() {
+            Some("USER_BANK_CARD") => {
+                let Some(bank_type) = s("bank_type") else {
+                    return error_reply(400, "PARAM_ERROR", "缺少 bank_type", Some("bank_type"));
+                };
+                let account = match decrypt("bank_account") {
+                    Ok(a) => a,
+                    Err(r) => return r,
+                };
+                let name = match decrypt("real_name") {
+                    Ok(n) => n,
+                    Err(r) => return r,
+                };
+                let tail = &account[account.len().saturating_sub(4)..];
+                rec.user_received_account = format!("{bank_type}借记卡{tail}");
+                rec.channel = "OTHER_BANKCARD";
+                rec.recipient = Some((bank_type, account, name));
+            }
+            Some("MERCHANT_BANK_CARD") => {
+                rec.user_received_account = "商户基本账户".into();
+                rec.channel = "OTHER_BALANCE";
+            }
+            _ => return error_reply(400, "PARAM_ERROR", "type 须为 USER_BANK_CARD 或 MERCHANT_BANK_CARD", Some("type")),
+        }
+        rec.status = RefundStatus::Processing;
+        let body = self.refund_json(rec);
+        Reply { status: 200, body }
+    }
+
+    fn certificates(&self) -> Reply {
+        let Some((serial, pem, _)) = &self.keys.platform else {
+            return error_reply(404, "RESOURCE_NOT_EXISTS", "商户已切换为微信支付公钥模式，无平台证书", None);
+        };
+        let key = match ApiV3Key::new(&self.keys.api_v3_key) {
+            Ok(k) => k,
+            Err(_) => return error_reply(500, "SYSTEM_ERROR", "系统错误", None),
+        };
+        let nonce = crypto::random_string(12, b"abcdefghijklmnopqrstuvwxyz0123456789");
+        let Ok(enc) = encrypt_resource(&key, CryptoBackend::AwsLc, pem.as_bytes(), &nonce, Some("certificate"), "certificate") else {
+            return error_reply(500, "SYSTEM_ERROR", "系统错误", None);
+        };
+        let body = json!({"data": [{
+            "serial_no": serial,
+            "effective_time": rfc3339_cst(now() - 86_400),
+            "expire_time": rfc3339_cst(now() + 5 * 365 * 86_400),
+            "encrypt_certificate": {
+                "algorithm": enc.algorithm, "nonce": enc.nonce,
+                "associated_data": enc.associated_data, "ciphertext": enc.ciphertext
+            }
+        }]});
+        Reply {
+            status: 200,
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn record(&self, method: &str, url: &str, status: u16) {
+        self.state().requests.push(super::SandboxRequest {
+            method: method.into(),
+            url: url.into(),
+            status,
+        });
+    }
+
+    fn next_fault(&self) -> Option<SandboxFault> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+    }
+
+    fn handle(&self, mut request: tiny_http::Request) {
+        let method = request.method().as_str().to_string();
+        let url = request.url().to_string();
+        let headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string()))
+            .collect();
+        let mut body = Vec::new();
+        let read = request.as_reader().take(1024 * 1024 + 1).read_to_end(&mut body);
+        let fault = self.next_fault();
+        let reply = match (read, &fault) {
+            (Err(_), _) => error_reply(400, "PARAM_ERROR", "请求体读取失败", None),
+            (_, _) if body.len() > 1024 * 1024 => error_reply(400, "PARAM_ERROR", "请求体过大", None),
+            (_, Some(SandboxFault::SystemError)) => error_reply(500, "SYSTEM_ERROR", "系统错误，请使用相同参数稍后重试", None),
+            (_, Some(SandboxFault::FrequencyLimited)) => error_reply(429, "FREQUENCY_LIMITED", "请求频率超过限制，请降低频率后重试", None),
+            _ => match self.authenticate(&method, &url, &headers, &body) {
+                Err(r) => r,
+                Ok(()) => self.route(&method, &url, &headers, &body),
+            },
+        };
+        match &fault {
+            Some(SandboxFault::DropConnection) => {
+                self.record(&method, &url, 0);
+                drop(request.into_writer());
+                return;
+            }
+            Some(SandboxFault::Delay { millis }) => {
+                let mut left = *millis;
+                while left > 0 && !stopping(&self.stopping) {
+                    let step = left.min(10);
+                    std::thread::sleep(Duration::from_millis(step));
+                    left -= step;
+                }
+            }
+            _ => {}
+        }
+        // Sign with the public key when the request named it (public-key / migration mode).
+        let named = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Wechatpay-Serial"))
+            .map(|(_, v)| v.as_str());
+        let use_public = match self.keys.mode {
+            SandboxKeyMode::PublicKey => true,
+            SandboxKeyMode::Certificate => false,
+            SandboxKeyMode::Both => named.is_some_and(|s| s.starts_with("PUB_KEY_ID_")),
+        };
+        let mut body_out = reply.body;
+        let signed = match self.sign(&body_out, use_public, now(), fault.as_ref()) {
+            Ok(h) => h,
+            Err(_) => Vec::new(),
+        };
+        if fault == Some(SandboxFault::TamperedBody) {
+            body_out = String::from_utf8_lossy(&body_out).replacen("\"refund\":", "\"refund\": ", 1).into_bytes();
+            if body_out.is_empty() {
+                body_out = b" ".to_vec();
+            }
+            body_out.push(b' ');
+        }
+        self.record(&method, &url, reply.status);
+        let mut resp = tiny_http::Response::from_data(body_out).with_status_code(reply.status);
+        for (k, v) in signed.into_iter().chain([("Content-Type".to_string(), "application/json".to_string())]) {
+            if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+                resp.add_header(h);
+            }
+        }
+        let _ = request.respond(resp);
+    }
+}
+
+/// A worker: serve requests until the sandbox stops.
+pub(crate) fn serve(shared: &Shared, http: &tiny_http::Server) {
+    while !stopping(&shared.stopping) {
+        match http.recv() {
+            Ok(req) => shared.handle(req),
+            Err(_) => break,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The sans-IO entry points with explicit time and nonce, as one flat surface (the same in
+//! Rust, Python, Kotlin and Swift): build a signed request, parse a response, verify a
+//! signature, parse a notification. Bring your own transport; inject the clock for tests.
+
+use crate::config::{ApiV3Key, ClientConfig};
+use crate::error::Result;
+use crate::notify::{self, EncryptedResource};
+use crate::refund::model::{AbnormalRefundRequest, CreateRefundRequest, Refund, RefundNotification};
+use crate::refund::{request, response};
+use crate::transport::{HttpHeader, HttpRequest, HttpResponse};
+use crate::verify::{verify_signature, SignatureHeaders};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Build the signed apply-refund request at `timestamp` (unix seconds) with `nonce`.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn build_create_refund_request(
+    config: Arc<ClientConfig>,
+    request: CreateRefundRequest,
+    timestamp: i64,
+    nonce: String,
+) -> Result<HttpRequest> {
+    request::build_create_refund(&config, &request, timestamp, &nonce)
+}
+
+/// Build the signed query-refund request at `timestamp` with `nonce`.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn build_query_refund_request(
+    config: Arc<ClientConfig>,
+    out_refund_no: String,
+    sub_mchid: Option<String>,
+    timestamp: i64,
+    nonce: String,
+) -> Result<HttpRequest> {
+    request::build_query_refund(&config, &out_refund_no, sub_mchid.as_deref(), timestamp, &nonce)
+}
+
+/// Build the signed apply-abnormal-refund request (sensitive fields encrypted) at `timestamp`.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn build_apply_abnormal_refund_request(
+    config: Arc<ClientConfig>,
+    request: AbnormalRefundRequest,
+    timestamp: i64,
+    nonce: String,
+) -> Result<HttpRequest> {
+    request::build_apply_abnormal_refund(&config, &request, timestamp, &nonce)
+}
+
+/// Verify a refund response (any status) as of `now` (unix seconds) and parse it; error
+/// statuses become `RefundError::Api`.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn parse_refund_response(config: Arc<ClientConfig>, response: HttpResponse, now: i64) -> Result<Refund> {
+    response::parse_refund_response(&config, &response, now)
+}
+
+/// Verify a WeChat Pay signature (`Wechatpay-*` headers) over `body` as of `now`.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn verify_wechatpay_signature(
+    config: Arc<ClientConfig>,
+    headers: Vec<HttpHeader>,
+    body: Vec<u8>,
+    now: i64,
+) -> Result<()> {
+    let h = SignatureHeaders::from_pairs(headers.iter().map(|h| (h.name.as_str(), h.value.as_str())))?;
+    verify_signature(&config.keys, &h, &body, now)
+}
+
+/// Verify, decrypt and parse a refund notification as of `now` (unix seconds).
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn parse_notification_at(
+    config: Arc<ClientConfig>,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+    now: i64,
+) -> Result<RefundNotification> {
+    notify::parse_notification(
+        &config.keys,
+        &config.api_v3_key,
+        config.backend,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &body,
+        now,
+    )
+}
+
+/// Decrypt an AEAD_AES_256_GCM resource (notification or certificate) with an API v3 key;
+/// returns the plaintext text.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn decrypt_resource(
+    api_v3_key: String,
+    algorithm: String,
+    ciphertext: String,
+    nonce: String,
+    associated_data: Option<String>,
+) -> Result<String> {
+    let key = ApiV3Key::new(&zeroize::Zeroizing::new(api_v3_key))?;
+    let r = EncryptedResource {
+        algorithm,
+        ciphertext,
+        nonce,
+        associated_data,
+        original_type: String::new(),
+    };
+    Ok(notify::decrypt_resource(&key, crate::crypto::CryptoBackend::default(), &r)?.to_string())
+}
