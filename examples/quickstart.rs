@@ -39,7 +39,8 @@ fn main() -> Result<(), RefundError> {
                 Ok(n) => (notification_ack_success(), Ok(n)),
                 Err(e) => (notification_ack_failure(e.to_string()), Err(e)),
             };
-            let _ = req.respond(tiny_http::Response::from_string(ack.body).with_status_code(ack.status));
+            let _ = req
+                .respond(tiny_http::Response::from_string(ack.body).with_status_code(ack.status));
             let done = matches!(&parsed, Ok(n) if n.refund_status == RefundStatus::Success);
             tx.send(parsed).expect("report");
             if done {
@@ -49,11 +50,15 @@ fn main() -> Result<(), RefundError> {
     });
 
     // 2. Apply for a refund of 1.00 CNY.
-    let mut request = CreateRefundRequest::by_out_trade_no("T20261123001", "R20261123001", 100, 10_000);
+    let mut request =
+        CreateRefundRequest::by_out_trade_no("T20261123001", "R20261123001", 100, 10_000);
     request.reason = Some("商品已售完".into());
     request.notify_url = Some(notify_url.clone());
     let refund = client.create_refund(request)?;
-    println!("2. create_refund → {} {} (refund_id {}, {} fen)", refund.out_refund_no, refund.status, refund.refund_id, refund.amount.refund);
+    println!(
+        "2. create_refund → {} {} (refund_id {}, {} fen)",
+        refund.out_refund_no, refund.status, refund.refund_id, refund.amount.refund
+    );
 
     // 3. Query it.
     let refund = client.query_refund("R20261123001".into(), None)?;
@@ -61,8 +66,13 @@ fn main() -> Result<(), RefundError> {
 
     // 4. The bank rejects the card: the refund becomes ABNORMAL.
     sandbox.set_refund_status("R20261123001".into(), RefundStatus::Abnormal)?;
-    let note = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("notification within 10 s")?;
-    println!("4. the original card was frozen → notification {} says {}", note.event_type, note.refund_status);
+    let note = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("notification within 10 s")?;
+    println!(
+        "4. the original card was frozen → notification {} says {}",
+        note.event_type, note.refund_status
+    );
     let refund = client.query_refund("R20261123001".into(), None)?;
     println!("   query_refund → status {}", refund.status);
 
@@ -76,11 +86,16 @@ fn main() -> Result<(), RefundError> {
         bank_account: Some("6222021234567890".into()),
         real_name: Some("张三".into()),
     })?;
-    println!("5. apply_abnormal_refund → status {}, channel {}, to {}", refund.status, refund.channel, refund.user_received_account);
+    println!(
+        "5. apply_abnormal_refund → status {}, channel {}, to {}",
+        refund.status, refund.channel, refund.user_received_account
+    );
 
     // 6. The refund succeeds; WeChat Pay (the sandbox) notifies the callback URL.
     sandbox.set_refund_status("R20261123001".into(), RefundStatus::Success)?;
-    let note = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("notification within 10 s")?;
+    let note = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("notification within 10 s")?;
     handler.join().expect("handler thread");
     println!(
         "6. notification {} at {}: {} {} → {} ({} of {} fen, success_time {})",
@@ -96,13 +111,22 @@ fn main() -> Result<(), RefundError> {
 
     // 7. Errors are typed: an unknown refund is a 404 with WeChat Pay's code and Request-ID.
     match client.query_refund("R404".into(), None) {
-        Err(RefundError::Api { status, code, request_id, retryable, .. }) => println!(
+        Err(RefundError::Api {
+            status,
+            code,
+            request_id,
+            retryable,
+            ..
+        }) => println!(
             "7. query_refund(R404) → HTTP {status} {code}, Request-ID {}, retryable: {retryable}",
             request_id.unwrap_or_default()
         ),
         other => panic!("expected an API error, got {other:?}"),
     }
     sandbox.stop();
-    println!("done: the sandbox recorded {} refund(s) for order T20261123001", sandbox.refund_count("T20261123001".into()));
+    println!(
+        "done: the sandbox recorded {} refund(s) for order T20261123001",
+        sandbox.refund_count("T20261123001".into())
+    );
     Ok(())
 }

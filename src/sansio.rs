@@ -5,7 +5,9 @@
 use crate::config::{ApiV3Key, ClientConfig};
 use crate::error::Result;
 use crate::notify::{self, EncryptedResource};
-use crate::refund::model::{AbnormalRefundRequest, CreateRefundRequest, Refund, RefundNotification};
+use crate::refund::model::{
+    AbnormalRefundRequest, CreateRefundRequest, Refund, RefundNotification,
+};
 use crate::refund::{request, response};
 use crate::transport::{HttpHeader, HttpRequest, HttpResponse};
 use crate::verify::{verify_signature, SignatureHeaders};
@@ -32,7 +34,13 @@ pub fn build_query_refund_request(
     timestamp: i64,
     nonce: String,
 ) -> Result<HttpRequest> {
-    request::build_query_refund(&config, &out_refund_no, sub_mchid.as_deref(), timestamp, &nonce)
+    request::build_query_refund(
+        &config,
+        &out_refund_no,
+        sub_mchid.as_deref(),
+        timestamp,
+        &nonce,
+    )
 }
 
 /// Build the signed apply-abnormal-refund request (sensitive fields encrypted) at `timestamp`.
@@ -49,7 +57,11 @@ pub fn build_apply_abnormal_refund_request(
 /// Verify a refund response (any status) as of `now` (unix seconds) and parse it; error
 /// statuses become `RefundError::Api`.
 #[cfg_attr(feature = "ffi", uniffi::export)]
-pub fn parse_refund_response(config: Arc<ClientConfig>, response: HttpResponse, now: i64) -> Result<Refund> {
+pub fn parse_refund_response(
+    config: Arc<ClientConfig>,
+    response: HttpResponse,
+    now: i64,
+) -> Result<Refund> {
     response::parse_refund_response(&config, &response, now)
 }
 
@@ -61,7 +73,8 @@ pub fn verify_wechatpay_signature(
     body: Vec<u8>,
     now: i64,
 ) -> Result<()> {
-    let h = SignatureHeaders::from_pairs(headers.iter().map(|h| (h.name.as_str(), h.value.as_str())))?;
+    let h =
+        SignatureHeaders::from_pairs(headers.iter().map(|h| (h.name.as_str(), h.value.as_str())))?;
     verify_signature(&config.keys, &h, &body, now)
 }
 

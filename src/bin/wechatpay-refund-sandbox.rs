@@ -7,7 +7,9 @@
 use wechatpay_refund::sandbox::{Sandbox, SandboxKeyMode, SandboxOptions};
 
 fn usage(msg: &str) -> ! {
-    eprintln!("{msg}\nusage: wechatpay-refund-sandbox [--port N] [--mode public-key|certificate|both]");
+    eprintln!(
+        "{msg}\nusage: wechatpay-refund-sandbox [--port N] [--mode public-key|certificate|both]"
+    );
     std::process::exit(2)
 }
 

@@ -152,7 +152,7 @@ pub(crate) struct Keys {
 #[cfg_attr(feature = "ffi", derive(uniffi::Object))]
 pub struct Sandbox {
     shared: Arc<server::Shared>,
-    http: Arc<tiny_http::Server>,
+    http: Mutex<Option<Arc<tiny_http::Server>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     base_url: String,
 }
@@ -174,7 +174,8 @@ fn random_hex(bytes: usize) -> String {
 fn key_from(pem: Option<&str>) -> Result<(RsaPrivateKey, Zeroizing<String>)> {
     match pem {
         Some(p) => Ok((
-            RsaPrivateKey::from_pem(p).map_err(|e| RefundError::config(format!("sandbox key: {e}")))?,
+            RsaPrivateKey::from_pem(p)
+                .map_err(|e| RefundError::config(format!("sandbox key: {e}")))?,
             Zeroizing::new(p.to_string()),
         )),
         None => RsaPrivateKey::generate_2048().map_err(RefundError::config),
@@ -183,12 +184,17 @@ fn key_from(pem: Option<&str>) -> Result<(RsaPrivateKey, Zeroizing<String>)> {
 
 impl Sandbox {
     fn launch(options: SandboxOptions) -> Result<Arc<Self>> {
-        let (merchant_key, merchant_key_pem) = key_from(options.merchant_private_key_pem.as_deref())?;
+        let (merchant_key, merchant_key_pem) =
+            key_from(options.merchant_private_key_pem.as_deref())?;
         let (wx_key, _) = key_from(options.wechatpay_private_key_pem.as_deref())?;
         let wx_public_pem = wx_key.public_key().map_err(RefundError::config)?.to_pem();
         let mode = options.mode;
-        let wx_key_id = (mode != SandboxKeyMode::Certificate)
-            .then(|| format!("PUB_KEY_ID_0119{}", crypto::random_string(28, b"0123456789")));
+        let wx_key_id = (mode != SandboxKeyMode::Certificate).then(|| {
+            format!(
+                "PUB_KEY_ID_0119{}",
+                crypto::random_string(28, b"0123456789")
+            )
+        });
         let platform = if mode != SandboxKeyMode::PublicKey {
             let (key, pem) = RsaPrivateKey::generate_2048().map_err(RefundError::config)?;
             let (serial, cert_pem) = server::platform_certificate(&pem)?;
@@ -201,15 +207,22 @@ impl Sandbox {
             merchant_serial: random_hex(20),
             merchant_public: merchant_key.public_key().map_err(RefundError::config)?,
             merchant_key_pem,
-            api_v3_key: crypto::random_string(32, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+            api_v3_key: crypto::random_string(
+                32,
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+            ),
             wx_key,
             wx_key_id,
             wx_public_pem,
             platform,
             mode,
         };
-        let http = tiny_http::Server::http(("127.0.0.1", options.port))
-            .map_err(|e| RefundError::config(format!("sandbox could not listen on 127.0.0.1:{}: {e}", options.port)))?;
+        let http = tiny_http::Server::http(("127.0.0.1", options.port)).map_err(|e| {
+            RefundError::config(format!(
+                "sandbox could not listen on 127.0.0.1:{}: {e}",
+                options.port
+            ))
+        })?;
         let port = http
             .server_addr()
             .to_ip()
@@ -229,7 +242,7 @@ impl Sandbox {
             .collect();
         Ok(Arc::new(Self {
             shared,
-            http,
+            http: Mutex::new(Some(http)),
             workers: Mutex::new(workers),
             base_url,
         }))
@@ -237,7 +250,12 @@ impl Sandbox {
 
     /// Records of every request received, in order.
     pub fn requests(&self) -> Vec<SandboxRequest> {
-        self.shared.state.lock().expect("sandbox state").requests.clone()
+        self.shared
+            .state
+            .lock()
+            .expect("sandbox state")
+            .requests
+            .clone()
     }
 }
 
@@ -263,13 +281,18 @@ impl Sandbox {
     /// A client configuration wired to this sandbox's keys and URL (quick retries).
     pub fn client_config(&self) -> Result<Arc<ClientConfig>> {
         let k = &self.shared.keys;
-        let mut b = ClientConfig::builder(k.mchid.clone(), k.merchant_serial.clone(), k.merchant_key_pem.as_str(), k.api_v3_key.clone())
-            .base_url(self.base_url.clone())
-            .options(crate::config::ClientOptions {
-                initial_backoff_ms: 20,
-                max_backoff_ms: 200,
-                ..Default::default()
-            });
+        let mut b = ClientConfig::builder(
+            k.mchid.clone(),
+            k.merchant_serial.clone(),
+            k.merchant_key_pem.as_str(),
+            k.api_v3_key.clone(),
+        )
+        .base_url(self.base_url.clone())
+        .options(crate::config::ClientOptions {
+            initial_backoff_ms: 20,
+            max_backoff_ms: 200,
+            ..Default::default()
+        });
         if let Some(id) = &k.wx_key_id {
             b = b.wechatpay_public_key(id.clone(), k.wx_public_pem.clone());
         }
@@ -336,7 +359,12 @@ impl Sandbox {
 
     /// How many HTTP requests the sandbox has received.
     pub fn request_count(&self) -> u32 {
-        self.shared.state.lock().expect("sandbox state").requests.len() as u32
+        self.shared
+            .state
+            .lock()
+            .expect("sandbox state")
+            .requests
+            .len() as u32
     }
 
     /// How many notifications were delivered (answered 2xx) to notify URLs.
@@ -353,13 +381,35 @@ impl Sandbox {
     pub fn stop(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
         let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().expect("sandbox workers"));
-        for _ in &workers {
-            self.http.unblock();
+        let http = self.http.lock().expect("sandbox listener").take();
+        if let Some(http) = &http {
+            for _ in &workers {
+                http.unblock();
+            }
         }
         for w in workers {
             let _ = w.join();
         }
-        let senders: Vec<_> = std::mem::take(&mut *self.shared.senders.lock().expect("sandbox senders"));
+        // Dropping the last handle tells tiny_http's accept thread to close the listener; it
+        // does so asynchronously, so wait (bounded) until the port is really free.
+        if let Some(http) = http {
+            let addr = http.server_addr().to_ip();
+            drop(http);
+            if let Some(addr) = addr {
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+                while std::time::Instant::now() < until
+                    && std::net::TcpStream::connect_timeout(
+                        &addr,
+                        std::time::Duration::from_millis(50),
+                    )
+                    .is_ok()
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            }
+        }
+        let senders: Vec<_> =
+            std::mem::take(&mut *self.shared.senders.lock().expect("sandbox senders"));
         for s in senders {
             let _ = s.join();
         }

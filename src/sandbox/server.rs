@@ -123,9 +123,10 @@ pub(crate) fn platform_certificate(key_pem: &str) -> Result<(String, String)> {
         .map_err(|e| RefundError::config(format!("sandbox platform key: {e}")))?;
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Tenpay.com Root CA (wechatpay-refund sandbox, TEST)");
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        "Tenpay.com Root CA (wechatpay-refund sandbox, TEST)",
+    );
     let mut serial = [0u8; 20];
     crypto::random_bytes(&mut serial);
     serial[0] &= 0x7f; // positive
@@ -161,11 +162,15 @@ impl Shared {
         }
         let mut st = self.state();
         if st.orders.contains_key(out_trade_no) {
-            return Err(RefundError::invalid("out_trade_no", "an order with this number exists"));
+            return Err(RefundError::invalid(
+                "out_trade_no",
+                "an order with this number exists",
+            ));
         }
         st.seq += 1;
         let transaction_id = format!("4200{:014}{:010}", now(), st.seq);
-        st.by_transaction.insert(transaction_id.clone(), out_trade_no.to_string());
+        st.by_transaction
+            .insert(transaction_id.clone(), out_trade_no.to_string());
         st.orders.insert(
             out_trade_no.to_string(),
             Order {
@@ -178,13 +183,20 @@ impl Shared {
     }
 
     pub fn refund_count(&self, out_trade_no: &str) -> u32 {
-        self.state().orders.get(out_trade_no).map_or(0, |o| o.refunds.len() as u32)
+        self.state()
+            .orders
+            .get(out_trade_no)
+            .map_or(0, |o| o.refunds.len() as u32)
     }
 
     pub fn refunded_total(&self, out_trade_no: &str) -> i64 {
         let st = self.state();
         st.orders.get(out_trade_no).map_or(0, |o| {
-            o.refunds.iter().filter_map(|r| st.refunds.get(r)).map(|r| r.refund).sum()
+            o.refunds
+                .iter()
+                .filter_map(|r| st.refunds.get(r))
+                .map(|r| r.refund)
+                .sum()
         })
     }
 
@@ -196,16 +208,22 @@ impl Shared {
             .map(|(a, b, c)| vec![a, b, c])
     }
 
-    pub fn set_refund_status(self: &std::sync::Arc<Self>, out_refund_no: &str, status: RefundStatus) -> Result<()> {
+    pub fn set_refund_status(
+        self: &std::sync::Arc<Self>,
+        out_refund_no: &str,
+        status: RefundStatus,
+    ) -> Result<()> {
         if status == RefundStatus::Unknown {
-            return Err(RefundError::invalid("status", "must be a known refund status"));
+            return Err(RefundError::invalid(
+                "status",
+                "must be a known refund status",
+            ));
         }
         let notify_url = {
             let mut st = self.state();
-            let r = st
-                .refunds
-                .get_mut(out_refund_no)
-                .ok_or_else(|| RefundError::invalid("out_refund_no", "no such refund in the sandbox"))?;
+            let r = st.refunds.get_mut(out_refund_no).ok_or_else(|| {
+                RefundError::invalid("out_refund_no", "no such refund in the sandbox")
+            })?;
             r.status = status;
             r.success_time = (status == RefundStatus::Success).then(now);
             r.notify_url.clone()
@@ -217,7 +235,10 @@ impl Shared {
                 .name("wechatpay-sandbox-notify".into())
                 .spawn(move || me.deliver(&url, n))
                 .map_err(|e| RefundError::config(format!("spawn notifier: {e}")))?;
-            self.senders.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
+            self.senders
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(handle);
         }
         Ok(())
     }
@@ -225,7 +246,9 @@ impl Shared {
     /// POST a notification, retrying on non-2xx on WeChat Pay's schedule compressed 1000×
     /// (15 s → 15 ms ... 6 h → 21.6 s, capped at 2 s here).
     fn deliver(&self, url: &str, n: SandboxNotification) {
-        const SCHEDULE_MS: [u64; 15] = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 2000, 2000, 2000, 2000, 2000, 2000];
+        const SCHEDULE_MS: [u64; 15] = [
+            15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 2000, 2000, 2000, 2000, 2000, 2000,
+        ];
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(5)))
@@ -262,12 +285,19 @@ impl Shared {
             .refunds
             .get(out_refund_no)
             .cloned()
-            .ok_or_else(|| RefundError::invalid("out_refund_no", "no such refund in the sandbox"))?;
+            .ok_or_else(|| {
+                RefundError::invalid("out_refund_no", "no such refund in the sandbox")
+            })?;
         let (event, summary) = match r.status {
             RefundStatus::Success => ("REFUND.SUCCESS", "退款成功"),
             RefundStatus::Abnormal => ("REFUND.ABNORMAL", "退款异常"),
             RefundStatus::Closed => ("REFUND.CLOSED", "退款关闭"),
-            _ => return Err(RefundError::invalid("out_refund_no", "a PROCESSING refund has no notification")),
+            _ => {
+                return Err(RefundError::invalid(
+                    "out_refund_no",
+                    "a PROCESSING refund has no notification",
+                ))
+            }
         };
         let mut plain = match &r.sub_mchid {
             Some(sub) => json!({"sp_mchid": self.keys.mchid, "sub_mchid": sub}),
@@ -282,7 +312,10 @@ impl Shared {
         if let Some(t) = r.success_time {
             obj.insert("success_time".into(), json!(rfc3339_cst(t)));
         }
-        obj.insert("user_received_account".into(), json!(r.user_received_account));
+        obj.insert(
+            "user_received_account".into(),
+            json!(r.user_received_account),
+        );
         obj.insert(
             "amount".into(),
             json!({"total": r.total, "refund": r.refund, "payer_total": r.total, "payer_refund": r.refund}),
@@ -298,7 +331,14 @@ impl Shared {
         )?;
         let id = {
             let h = random_hex(16).to_ascii_lowercase();
-            format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+            format!(
+                "{}-{}-{}-{}-{}",
+                &h[..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..32]
+            )
         };
         let body = json!({
             "id": id,
@@ -323,7 +363,13 @@ impl Shared {
     }
 
     /// Signature headers for `body`, by the public key (`use_public`) or the platform certificate.
-    fn sign(&self, body: &[u8], use_public: bool, ts: i64, fault: Option<&SandboxFault>) -> Result<Vec<(String, String)>> {
+    fn sign(
+        &self,
+        body: &[u8],
+        use_public: bool,
+        ts: i64,
+        fault: Option<&SandboxFault>,
+    ) -> Result<Vec<(String, String)>> {
         let k = &self.keys;
         let (serial, key): (String, &RsaPrivateKey) = match (&k.wx_key_id, &k.platform) {
             (Some(id), _) if use_public => (id.clone(), &k.wx_key),
@@ -332,7 +378,11 @@ impl Shared {
             (None, None) => unreachable!("a sandbox always has a key"),
         };
         let nonce = generate_nonce();
-        let ts = if fault == Some(&SandboxFault::StaleTimestamp) { ts - 600 } else { ts };
+        let ts = if fault == Some(&SandboxFault::StaleTimestamp) {
+            ts - 600
+        } else {
+            ts
+        };
         let sig = key
             .sign_sha256(&response_message(&ts.to_string(), &nonce, body))
             .map_err(RefundError::config)?;
@@ -356,22 +406,46 @@ impl Shared {
     }
 
     /// Check a request's `Authorization` as WeChat Pay does: 401 SIGN_ERROR on any mismatch.
-    fn authenticate(&self, method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> std::result::Result<(), Reply> {
-        let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
+    fn authenticate(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> std::result::Result<(), Reply> {
+        let get = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.as_str())
+        };
         if get("User-Agent").is_none_or(|v| v.trim().is_empty()) {
-            return Err(error_reply(400, "INVALID_REQUEST", "请求头缺少User-Agent", Some("User-Agent")));
+            return Err(error_reply(
+                400,
+                "INVALID_REQUEST",
+                "请求头缺少User-Agent",
+                Some("User-Agent"),
+            ));
         }
-        if !get("Accept").is_some_and(|v| v.contains("application/json") || v.contains("*/*")) {
-            return Err(error_reply(400, "INVALID_REQUEST", "Accept 须为 application/json", Some("Accept")));
+        if !get("Accept").is_some_and(|v| v.contains("application/json")) {
+            return Err(error_reply(
+                400,
+                "INVALID_REQUEST",
+                "Accept 须为 application/json",
+                Some("Accept"),
+            ));
         }
-        let sign_error = |why: &str| error_reply(401, "SIGN_ERROR", &format!("签名错误: {why}"), None);
+        let sign_error =
+            |why: &str| error_reply(401, "SIGN_ERROR", &format!("签名错误: {why}"), None);
         let auth = get("Authorization").ok_or_else(|| sign_error("missing Authorization"))?;
         let f = parse_authorization(auth).map_err(|e| sign_error(&e))?;
         if f.mchid != self.keys.mchid {
             return Err(sign_error("mchid does not match"));
         }
         if !f.serial_no.eq_ignore_ascii_case(&self.keys.merchant_serial) {
-            return Err(sign_error("serial_no is not the merchant certificate serial"));
+            return Err(sign_error(
+                "serial_no is not the merchant certificate serial",
+            ));
         }
         if (now() - f.timestamp).abs() > TIMESTAMP_WINDOW_SECS {
             return Err(sign_error("timestamp out of the 5-minute window"));
@@ -397,13 +471,20 @@ impl Shared {
                 let id = &p[BASE.len() + 1..p.len() - "/apply-abnormal-refund".len()];
                 match percent_decode(id) {
                     Some(id) => self.apply_abnormal(&id, headers, body),
-                    None => error_reply(400, "PARAM_ERROR", "refund_id 格式错误", Some("refund_id")),
+                    None => {
+                        error_reply(400, "PARAM_ERROR", "refund_id 格式错误", Some("refund_id"))
+                    }
                 }
             }
             ("GET", p) if p.starts_with(BASE) && p[BASE.len()..].starts_with('/') => {
                 match percent_decode(&p[BASE.len() + 1..]) {
                     Some(no) => self.query(&no, sub_mchid.as_deref()),
-                    None => error_reply(400, "PARAM_ERROR", "out_refund_no 格式错误", Some("out_refund_no")),
+                    None => error_reply(
+                        400,
+                        "PARAM_ERROR",
+                        "out_refund_no 格式错误",
+                        Some("out_refund_no"),
+                    ),
                 }
             }
             _ => error_reply(404, "NOT_FOUND", "无此接口", None),
@@ -438,7 +519,12 @@ impl Shared {
         };
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         let Some(out_refund_no) = s("out_refund_no") else {
-            return error_reply(400, "PARAM_ERROR", "缺少参数 out_refund_no", Some("out_refund_no"));
+            return error_reply(
+                400,
+                "PARAM_ERROR",
+                "缺少参数 out_refund_no",
+                Some("out_refund_no"),
+            );
         };
         let (Some(refund), Some(total)) = (
             v.pointer("/amount/refund").and_then(Value::as_i64),
@@ -457,7 +543,12 @@ impl Shared {
             (Some(t), _) => st.by_transaction.get(&t).cloned(),
             (None, Some(o)) => Some(o),
             (None, None) => {
-                return error_reply(400, "PARAM_ERROR", "transaction_id和out_trade_no必须二选一", Some("out_trade_no"))
+                return error_reply(
+                    400,
+                    "PARAM_ERROR",
+                    "transaction_id和out_trade_no必须二选一",
+                    Some("out_trade_no"),
+                )
             }
         };
         let Some((order_tx, order_total, order_refunds)) = out_trade_no
@@ -471,7 +562,12 @@ impl Shared {
         if let Some(existing) = st.refunds.get(&out_refund_no) {
             // Same out_refund_no: the same refund, once. A different amount is a different request.
             if existing.refund != refund || existing.out_trade_no != out_trade_no {
-                return error_reply(400, "INVALID_REQUEST", "同一商户退款单号的参数与原请求不一致", Some("amount.refund"));
+                return error_reply(
+                    400,
+                    "INVALID_REQUEST",
+                    "同一商户退款单号的参数与原请求不一致",
+                    Some("amount.refund"),
+                );
             }
             return Reply {
                 status: 200,
@@ -479,14 +575,28 @@ impl Shared {
             };
         }
         if total != order_total {
-            return error_reply(400, "INVALID_REQUEST", "订单金额与原订单不一致", Some("amount.total"));
+            return error_reply(
+                400,
+                "INVALID_REQUEST",
+                "订单金额与原订单不一致",
+                Some("amount.total"),
+            );
         }
         if order_refunds.len() >= 50 {
             return error_reply(400, "INVALID_REQUEST", "部分退款次数超过50次", None);
         }
-        let refunded: i64 = order_refunds.iter().filter_map(|r| st.refunds.get(r)).map(|r| r.refund).sum();
+        let refunded: i64 = order_refunds
+            .iter()
+            .filter_map(|r| st.refunds.get(r))
+            .map(|r| r.refund)
+            .sum();
         if refunded + refund > order_total {
-            return error_reply(400, "INVALID_REQUEST", "申请退款金额超过订单可退金额", Some("amount.refund"));
+            return error_reply(
+                400,
+                "INVALID_REQUEST",
+                "申请退款金额超过订单可退金额",
+                Some("amount.refund"),
+            );
         }
         st.seq += 1;
         let rec = RefundRec {
@@ -508,7 +618,11 @@ impl Shared {
             recipient: None,
         };
         let body = self.refund_json(&rec);
-        st.orders.get_mut(&out_trade_no).expect("order").refunds.push(out_refund_no.clone());
+        st.orders
+            .get_mut(&out_trade_no)
+            .expect("order")
+            .refunds
+            .push(out_refund_no.clone());
         st.refunds.insert(out_refund_no, rec);
         Reply { status: 200, body }
     }
@@ -516,10 +630,15 @@ impl Shared {
     fn query(&self, out_refund_no: &str, sub_mchid: Option<&str>) -> Reply {
         let st = self.state();
         match st.refunds.get(out_refund_no) {
-            Some(r) if r.sub_mchid.as_deref() == sub_mchid || sub_mchid.is_none() && r.sub_mchid.is_none() => Reply {
-                status: 200,
-                body: self.refund_json(r),
-            },
+            Some(r)
+                if r.sub_mchid.as_deref() == sub_mchid
+                    || sub_mchid.is_none() && r.sub_mchid.is_none() =>
+            {
+                Reply {
+                    status: 200,
+                    body: self.refund_json(r),
+                }
+            }
             _ => error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None),
         }
     }
@@ -531,11 +650,29 @@ impl Shared {
             .map(|(_, v)| v.clone());
         let k = &self.keys;
         let key = match serial.as_deref() {
-            None => return error_reply(400, "PARAM_ERROR", "缺少Wechatpay-Serial", Some("Wechatpay-Serial")),
+            None => {
+                return error_reply(
+                    400,
+                    "PARAM_ERROR",
+                    "缺少Wechatpay-Serial",
+                    Some("Wechatpay-Serial"),
+                )
+            }
             Some(s) if Some(s) == k.wx_key_id.as_deref() => &k.wx_key,
             Some(s) => match &k.platform {
-                Some((serial, _, key)) if crypto::der::normalize_hex(s) == crypto::der::normalize_hex(serial) => key,
-                _ => return error_reply(400, "PARAM_ERROR", "Wechatpay-Serial 不是有效的微信支付公钥或平台证书", Some("Wechatpay-Serial")),
+                Some((serial, _, key))
+                    if crypto::der::normalize_hex(s) == crypto::der::normalize_hex(serial) =>
+                {
+                    key
+                }
+                _ => {
+                    return error_reply(
+                        400,
+                        "PARAM_ERROR",
+                        "Wechatpay-Serial 不是有效的微信支付公钥或平台证书",
+                        Some("Wechatpay-Serial"),
+                    )
+                }
             },
         };
         let v: Value = match serde_json::from_slice(body) {
@@ -548,13 +685,25 @@ impl Shared {
             return error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None);
         };
         if s("out_refund_no").as_deref() != Some(rec.out_refund_no.as_str()) {
-            return error_reply(400, "PARAM_ERROR", "out_refund_no 与退款单不一致", Some("out_refund_no"));
+            return error_reply(
+                400,
+                "PARAM_ERROR",
+                "out_refund_no 与退款单不一致",
+                Some("out_refund_no"),
+            );
         }
         if rec.status != RefundStatus::Abnormal {
             return error_reply(400, "INVALID_REQUEST", "退款单状态不是退款异常", None);
         }
         let decrypt = |field: &str| -> std::result::Result<String, Reply> {
-            let bad = || error_reply(400, "PARAM_ERROR", &format!("{field} 解密失败"), Some(field));
+            let bad = || {
+                error_reply(
+                    400,
+                    "PARAM_ERROR",
+                    &format!("{field} 解密失败"),
+                    Some(field),
+                )
+            };
             let ct = base64::engine::general_purpose::STANDARD
                 .decode(s(field).ok_or_else(bad)?)
                 .map_err(|_| bad())?;
@@ -583,7 +732,14 @@ impl Shared {
                 rec.user_received_account = "商户基本账户".into();
                 rec.channel = "OTHER_BALANCE";
             }
-            _ => return error_reply(400, "PARAM_ERROR", "type 须为 USER_BANK_CARD 或 MERCHANT_BANK_CARD", Some("type")),
+            _ => {
+                return error_reply(
+                    400,
+                    "PARAM_ERROR",
+                    "type 须为 USER_BANK_CARD 或 MERCHANT_BANK_CARD",
+                    Some("type"),
+                )
+            }
         }
         rec.status = RefundStatus::Processing;
         let body = self.refund_json(rec);
@@ -592,14 +748,26 @@ impl Shared {
 
     fn certificates(&self) -> Reply {
         let Some((serial, pem, _)) = &self.keys.platform else {
-            return error_reply(404, "RESOURCE_NOT_EXISTS", "商户已切换为微信支付公钥模式，无平台证书", None);
+            return error_reply(
+                404,
+                "RESOURCE_NOT_EXISTS",
+                "商户已切换为微信支付公钥模式，无平台证书",
+                None,
+            );
         };
         let key = match ApiV3Key::new(&self.keys.api_v3_key) {
             Ok(k) => k,
             Err(_) => return error_reply(500, "SYSTEM_ERROR", "系统错误", None),
         };
         let nonce = crypto::random_string(12, b"abcdefghijklmnopqrstuvwxyz0123456789");
-        let Ok(enc) = encrypt_resource(&key, CryptoBackend::AwsLc, pem.as_bytes(), &nonce, Some("certificate"), "certificate") else {
+        let Ok(enc) = encrypt_resource(
+            &key,
+            CryptoBackend::AwsLc,
+            pem.as_bytes(),
+            &nonce,
+            Some("certificate"),
+            "certificate",
+        ) else {
             return error_reply(500, "SYSTEM_ERROR", "系统错误", None);
         };
         let body = json!({"data": [{
@@ -617,16 +785,28 @@ impl Shared {
         }
     }
 
-    fn record(&self, method: &str, url: &str, status: u16) {
-        self.state().requests.push(super::SandboxRequest {
+    /// Log a request on arrival; returns its index for `answered`.
+    fn record(&self, method: &str, url: &str) -> usize {
+        let mut st = self.state();
+        st.requests.push(super::SandboxRequest {
             method: method.into(),
             url: url.into(),
-            status,
+            status: 0,
         });
+        st.requests.len() - 1
+    }
+
+    fn answered(&self, index: usize, status: u16) {
+        if let Some(r) = self.state().requests.get_mut(index) {
+            r.status = status;
+        }
     }
 
     fn next_fault(&self) -> Option<SandboxFault> {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
     }
 
     fn handle(&self, mut request: tiny_http::Request) {
@@ -635,16 +815,37 @@ impl Shared {
         let headers: Vec<(String, String)> = request
             .headers()
             .iter()
-            .map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string()))
+            .map(|h| {
+                (
+                    h.field.as_str().as_str().to_string(),
+                    h.value.as_str().to_string(),
+                )
+            })
             .collect();
+        let index = self.record(&method, &url);
         let mut body = Vec::new();
-        let read = request.as_reader().take(1024 * 1024 + 1).read_to_end(&mut body);
+        let read = request
+            .as_reader()
+            .take(1024 * 1024 + 1)
+            .read_to_end(&mut body);
         let fault = self.next_fault();
         let reply = match (read, &fault) {
             (Err(_), _) => error_reply(400, "PARAM_ERROR", "请求体读取失败", None),
-            (_, _) if body.len() > 1024 * 1024 => error_reply(400, "PARAM_ERROR", "请求体过大", None),
-            (_, Some(SandboxFault::SystemError)) => error_reply(500, "SYSTEM_ERROR", "系统错误，请使用相同参数稍后重试", None),
-            (_, Some(SandboxFault::FrequencyLimited)) => error_reply(429, "FREQUENCY_LIMITED", "请求频率超过限制，请降低频率后重试", None),
+            (_, _) if body.len() > 1024 * 1024 => {
+                error_reply(400, "PARAM_ERROR", "请求体过大", None)
+            }
+            (_, Some(SandboxFault::SystemError)) => error_reply(
+                500,
+                "SYSTEM_ERROR",
+                "系统错误，请使用相同参数稍后重试",
+                None,
+            ),
+            (_, Some(SandboxFault::FrequencyLimited)) => error_reply(
+                429,
+                "FREQUENCY_LIMITED",
+                "请求频率超过限制，请降低频率后重试",
+                None,
+            ),
             _ => match self.authenticate(&method, &url, &headers, &body) {
                 Err(r) => r,
                 Ok(()) => self.route(&method, &url, &headers, &body),
@@ -652,7 +853,6 @@ impl Shared {
         };
         match &fault {
             Some(SandboxFault::DropConnection) => {
-                self.record(&method, &url, 0);
                 drop(request.into_writer());
                 return;
             }
@@ -682,15 +882,20 @@ impl Shared {
             Err(_) => Vec::new(),
         };
         if fault == Some(SandboxFault::TamperedBody) {
-            body_out = String::from_utf8_lossy(&body_out).replacen("\"refund\":", "\"refund\": ", 1).into_bytes();
+            body_out = String::from_utf8_lossy(&body_out)
+                .replacen("\"refund\":", "\"refund\": ", 1)
+                .into_bytes();
             if body_out.is_empty() {
                 body_out = b" ".to_vec();
             }
             body_out.push(b' ');
         }
-        self.record(&method, &url, reply.status);
+        self.answered(index, reply.status);
         let mut resp = tiny_http::Response::from_data(body_out).with_status_code(reply.status);
-        for (k, v) in signed.into_iter().chain([("Content-Type".to_string(), "application/json".to_string())]) {
+        for (k, v) in signed
+            .into_iter()
+            .chain([("Content-Type".to_string(), "application/json".to_string())])
+        {
             if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
                 resp.add_header(h);
             }

@@ -32,7 +32,10 @@ mod tests {
     fn formats_known_instants() {
         assert_eq!(super::rfc3339_cst(0), "1970-01-01T08:00:00+08:00");
         // 2020-12-01T16:18:12+08:00 from the API docs' example.
-        assert_eq!(super::rfc3339_cst(1_606_810_692), "2020-12-01T16:18:12+08:00");
+        assert_eq!(
+            super::rfc3339_cst(1_606_810_692),
+            "2020-12-01T16:18:12+08:00"
+        );
         assert_eq!(super::rfc3339_cst(951_782_400), "2000-02-29T08:00:00+08:00");
     }
 }
