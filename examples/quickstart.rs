@@ -11,7 +11,7 @@ use wechatpay_refund::{
     CreateRefundRequest, RefundClient, RefundError, RefundStatus,
 };
 
-fn main() -> Result<(), RefundError> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A local WeChat Pay refund server with fresh TEST keys.
     let sandbox = Sandbox::start()?;
     println!("1. sandbox listening on {}", sandbox.base_url());

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real client against the real sandbox, through real loopback sockets.
 #![cfg(feature = "sandbox")]
+#![allow(clippy::result_large_err, clippy::type_complexity)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -338,7 +339,7 @@ fn service_provider_mode() {
 fn certificate_and_migration_modes() {
     for mode in [SandboxKeyMode::Certificate, SandboxKeyMode::Both] {
         let sandbox = Sandbox::start_with(SandboxOptions {
-            mode,
+            mode: Some(mode),
             ..Default::default()
         })
         .unwrap();
@@ -415,7 +416,7 @@ fn certificate_and_migration_modes() {
 #[test]
 fn certificates_endpoint_serves_the_encrypted_platform_certificate() {
     let sandbox = Sandbox::start_with(SandboxOptions {
-        mode: SandboxKeyMode::Certificate,
+        mode: Some(SandboxKeyMode::Certificate),
         ..Default::default()
     })
     .unwrap();

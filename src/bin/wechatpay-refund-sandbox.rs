@@ -25,12 +25,12 @@ fn main() {
                     .unwrap_or_else(|| usage("--port needs a number"))
             }
             "--mode" => {
-                options.mode = match args.next().as_deref() {
+                options.mode = Some(match args.next().as_deref() {
                     Some("public-key") => SandboxKeyMode::PublicKey,
                     Some("certificate") => SandboxKeyMode::Certificate,
                     Some("both") => SandboxKeyMode::Both,
                     _ => usage("--mode is public-key, certificate or both"),
-                }
+                })
             }
             "-h" | "--help" => usage("the WeChat Pay refund sandbox (TEST keys only)"),
             other => usage(&format!("unknown argument {other}")),

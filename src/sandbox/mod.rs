@@ -44,15 +44,15 @@ pub enum SandboxKeyMode {
 }
 
 /// How to start a sandbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct SandboxOptions {
     /// Port on 127.0.0.1; 0 picks a free one.
     #[cfg_attr(feature = "ffi", uniffi(default = 0))]
     pub port: u16,
-    /// Key mode.
-    #[cfg_attr(feature = "ffi", uniffi(default = SandboxKeyMode::PublicKey))]
-    pub mode: SandboxKeyMode,
+    /// Key mode (`None`: public-key mode).
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub mode: Option<SandboxKeyMode>,
     /// Merchant id (default `1900000001`).
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub mchid: Option<String>,
@@ -62,18 +62,6 @@ pub struct SandboxOptions {
     /// Use this WeChat Pay private key (PEM) instead of a fresh one.
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub wechatpay_private_key_pem: Option<String>,
-}
-
-impl Default for SandboxOptions {
-    fn default() -> Self {
-        Self {
-            port: 0,
-            mode: SandboxKeyMode::PublicKey,
-            mchid: None,
-            merchant_private_key_pem: None,
-            wechatpay_private_key_pem: None,
-        }
-    }
 }
 
 /// The sandbox's TEST credentials, printable by design: point any SDK at `base_url` with them.
@@ -188,7 +176,7 @@ impl Sandbox {
             key_from(options.merchant_private_key_pem.as_deref())?;
         let (wx_key, _) = key_from(options.wechatpay_private_key_pem.as_deref())?;
         let wx_public_pem = wx_key.public_key().map_err(RefundError::config)?.to_pem();
-        let mode = options.mode;
+        let mode = options.mode.unwrap_or(SandboxKeyMode::PublicKey);
         let wx_key_id = (mode != SandboxKeyMode::Certificate).then(|| {
             format!(
                 "PUB_KEY_ID_0119{}",

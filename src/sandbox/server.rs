@@ -877,10 +877,9 @@ impl Shared {
             SandboxKeyMode::Both => named.is_some_and(|s| s.starts_with("PUB_KEY_ID_")),
         };
         let mut body_out = reply.body;
-        let signed = match self.sign(&body_out, use_public, now(), fault.as_ref()) {
-            Ok(h) => h,
-            Err(_) => Vec::new(),
-        };
+        let signed = self
+            .sign(&body_out, use_public, now(), fault.as_ref())
+            .unwrap_or_default();
         if fault == Some(SandboxFault::TamperedBody) {
             body_out = String::from_utf8_lossy(&body_out)
                 .replacen("\"refund\":", "\"refund\": ", 1)
