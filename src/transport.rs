@@ -178,6 +178,14 @@ fn classify(e: &ureq::Error) -> TransportErrorKind {
     match e {
         E::Timeout(_) => TransportErrorKind::Timeout,
         E::HostNotFound | E::ConnectionFailed => TransportErrorKind::Connect,
+        // rustls reports certificate and handshake failures as io errors wrapping its own.
+        E::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|e| e.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            TransportErrorKind::Tls
+        }
         E::Io(io) => match io.kind() {
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                 TransportErrorKind::Timeout

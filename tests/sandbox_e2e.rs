@@ -643,3 +643,72 @@ fn requests_without_user_agent_or_json_accept_are_rejected() {
         }
     }
 }
+
+#[test]
+fn lifecycle_over_tls_and_a_wrong_certificate_fails_clearly() {
+    let sandbox = Sandbox::start_with(SandboxOptions {
+        tls: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(sandbox.base_url().starts_with("https://127.0.0.1:"));
+    sandbox.create_order("T1111000".into(), 1_000).unwrap();
+    let client = client_of(&sandbox);
+    let r = client
+        .create_refund(refund_req("T1111000", "R1", 10, 1_000))
+        .unwrap();
+    sandbox
+        .set_refund_status("R1".into(), RefundStatus::Abnormal)
+        .unwrap();
+    client
+        .apply_abnormal_refund(AbnormalRefundRequest {
+            refund_id: r.refund_id,
+            out_refund_no: "R1".into(),
+            kind: AbnormalRefundKind::MerchantBankCard,
+            sub_mchid: None,
+            bank_type: None,
+            bank_account: None,
+            real_name: None,
+        })
+        .unwrap();
+    sandbox
+        .set_refund_status("R1".into(), RefundStatus::Success)
+        .unwrap();
+    assert_eq!(
+        client.query_refund("R1".into(), None).unwrap().status,
+        RefundStatus::Success
+    );
+
+    // Trusting another CA (or the web PKI) must fail the handshake with a TLS error, not retry.
+    let other = Sandbox::start_with(SandboxOptions {
+        tls: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let wrong_ca = other.credentials().tls_ca_pem.unwrap();
+    for roots in [vec![wrong_ca], vec![]] {
+        let client = client_with(
+            &sandbox,
+            ClientOptions {
+                trust_roots_pem: roots,
+                ..fast()
+            },
+        );
+        let before = sandbox.request_count();
+        match client.query_refund("R1".into(), None) {
+            Err(RefundError::Transport {
+                kind: TransportErrorKind::Tls,
+                retryable: false,
+                reason,
+            }) => {
+                assert!(reason.to_lowercase().contains("certificate"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            sandbox.request_count(),
+            before,
+            "nothing reached the server"
+        );
+    }
+}

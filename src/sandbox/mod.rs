@@ -17,6 +17,7 @@
 
 mod server;
 mod time;
+mod tls;
 
 use crate::config::ClientConfig;
 use crate::crypto::{self, RsaPrivateKey, RsaPublicKey};
@@ -62,6 +63,9 @@ pub struct SandboxOptions {
     /// Use this WeChat Pay private key (PEM) instead of a fresh one.
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub wechatpay_private_key_pem: Option<String>,
+    /// Serve HTTPS with a freshly generated test CA (`credentials().tls_ca_pem`).
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub tls: bool,
 }
 
 /// The sandbox's TEST credentials, printable by design: point any SDK at `base_url` with them.
@@ -84,8 +88,10 @@ pub struct SandboxCredentials {
     pub platform_certificate_serial_no: Option<String>,
     /// Platform certificate PEM (certificate and migration modes).
     pub platform_certificate_pem: Option<String>,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` with TLS.
     pub base_url: String,
+    /// The test CA certificate (PEM) to trust when the sandbox serves HTTPS.
+    pub tls_ca_pem: Option<String>,
 }
 
 /// A signed, encrypted notification as the sandbox would POST it.
@@ -142,6 +148,8 @@ pub struct Sandbox {
     shared: Arc<server::Shared>,
     http: Mutex<Option<Arc<tiny_http::Server>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
+    tls_connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    tls_ca_pem: Option<String>,
     base_url: String,
 }
 
@@ -205,21 +213,40 @@ impl Sandbox {
             platform,
             mode,
         };
-        let http = tiny_http::Server::http(("127.0.0.1", options.port)).map_err(|e| {
+        let listen_err = |e: &dyn std::fmt::Display| {
             RefundError::config(format!(
                 "sandbox could not listen on 127.0.0.1:{}: {e}",
                 options.port
             ))
-        })?;
-        let port = http
+        };
+        let http_port = if options.tls { 0 } else { options.port };
+        let http = tiny_http::Server::http(("127.0.0.1", http_port)).map_err(|e| listen_err(&e))?;
+        let http_addr = http
             .server_addr()
             .to_ip()
-            .map(|a| a.port())
             .ok_or_else(|| RefundError::config("sandbox listener has no IP address"))?;
-        let base_url = format!("http://127.0.0.1:{port}");
         let shared = Arc::new(server::Shared::new(keys));
+        let tls_connections = Arc::new(Mutex::new(Vec::new()));
+        let mut extra_threads = Vec::new();
+        let (base_url, tls_ca_pem) = if options.tls {
+            let pki = tls::test_pki()?;
+            let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))
+                .map_err(|e| listen_err(&e))?;
+            let port = listener.local_addr().map_err(|e| listen_err(&e))?.port();
+            let (shared, conns) = (shared.clone(), tls_connections.clone());
+            let server_config = pki.server.clone();
+            extra_threads.push(
+                std::thread::Builder::new()
+                    .name("wechatpay-sandbox-tls-accept".into())
+                    .spawn(move || tls::serve(listener, http_addr, server_config, shared, conns))
+                    .map_err(|e| RefundError::config(format!("spawn TLS listener: {e}")))?,
+            );
+            (format!("https://127.0.0.1:{port}"), Some(pki.ca_pem))
+        } else {
+            (format!("http://127.0.0.1:{}", http_addr.port()), None)
+        };
         let http = Arc::new(http);
-        let workers = (0..WORKERS)
+        let mut workers: Vec<JoinHandle<()>> = (0..WORKERS)
             .map(|i| {
                 let (shared, http) = (shared.clone(), http.clone());
                 std::thread::Builder::new()
@@ -228,10 +255,13 @@ impl Sandbox {
                     .expect("spawn sandbox worker")
             })
             .collect();
+        workers.extend(extra_threads);
         Ok(Arc::new(Self {
             shared,
             http: Mutex::new(Some(http)),
             workers: Mutex::new(workers),
+            tls_connections,
+            tls_ca_pem,
             base_url,
         }))
     }
@@ -279,6 +309,7 @@ impl Sandbox {
         .options(crate::config::ClientOptions {
             initial_backoff_ms: 20,
             max_backoff_ms: 200,
+            trust_roots_pem: self.tls_ca_pem.iter().cloned().collect(),
             ..Default::default()
         });
         if let Some(id) = &k.wx_key_id {
@@ -303,6 +334,7 @@ impl Sandbox {
             platform_certificate_serial_no: k.platform.as_ref().map(|p| p.0.clone()),
             platform_certificate_pem: k.platform.as_ref().map(|p| p.1.clone()),
             base_url: self.base_url.clone(),
+            tls_ca_pem: self.tls_ca_pem.clone(),
         }
     }
 
@@ -395,6 +427,15 @@ impl Sandbox {
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
             }
+        }
+        let conns: Vec<_> = std::mem::take(
+            &mut *self
+                .tls_connections
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for c in conns {
+            let _ = c.join();
         }
         let senders: Vec<_> =
             std::mem::take(&mut *self.shared.senders.lock().expect("sandbox senders"));
