@@ -247,6 +247,29 @@ impl RefundError {
             _ => false,
         }
     }
+    /// Whether the request may have been processed even though this error came back: the
+    /// connection failed after sending, the server failed (5xx), or the response could not be
+    /// trusted (signature, timestamp, serial, probe, undecodable body). For a refund the outcome
+    /// is then unknown: query it, or send it again with the same `out_refund_no` (WeChat Pay
+    /// refunds once per `out_refund_no`). False when nothing was processed for sure (bad input,
+    /// configuration, 4xx, 429, a failure before sending).
+    pub fn is_outcome_unknown(&self) -> bool {
+        match self {
+            Self::Transport { kind, .. } => !matches!(
+                kind,
+                TransportErrorKind::InvalidUrl
+                    | TransportErrorKind::Tls
+                    | TransportErrorKind::Connect
+            ),
+            Self::Api { status, .. } => *status >= 500,
+            Self::Signature { .. }
+            | Self::ProbeSignature { .. }
+            | Self::TimestampOutOfWindow { .. }
+            | Self::UnknownSerial { .. }
+            | Self::Decode { .. } => true,
+            _ => false,
+        }
+    }
 
     /// The `Request-ID` WeChat Pay gave this exchange, when known.
     pub fn request_id(&self) -> Option<&str> {

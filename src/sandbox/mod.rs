@@ -361,10 +361,17 @@ impl Sandbox {
             f.push_back(fault.clone());
         }
     }
+    /// From now on, fail each request with probability `per_mille`/1000 with one of `faults`
+    /// (drawn uniformly). `per_mille` 0 or an empty list turns random faults off.
+    pub fn inject_random_faults(&self, per_mille: u32, faults: Vec<SandboxFault>) {
+        *self.shared.random_faults.lock().expect("sandbox faults") =
+            (per_mille > 0 && !faults.is_empty()).then_some((per_mille.min(1000), faults));
+    }
 
-    /// Drop every fault not yet used.
+    /// Drop every fault not yet used and turn random faults off.
     pub fn clear_faults(&self) {
         self.shared.faults.lock().expect("sandbox faults").clear();
+        *self.shared.random_faults.lock().expect("sandbox faults") = None;
     }
 
     /// How many refunds an order has (distinct `out_refund_no`).
@@ -375,6 +382,11 @@ impl Sandbox {
     /// The sum of an order's refunds, in fen.
     pub fn refunded_total(&self, out_trade_no: String) -> i64 {
         self.shared.refunded_total(&out_trade_no)
+    }
+
+    /// How many faults were injected so far (queued and random).
+    pub fn faults_injected(&self) -> u32 {
+        self.shared.faults_injected.load(Ordering::SeqCst) as u32
     }
 
     /// How many HTTP requests the sandbox has received.

@@ -70,9 +70,12 @@ pub(crate) struct Shared {
     pub keys: Keys,
     pub state: Mutex<State>,
     pub faults: Mutex<VecDeque<SandboxFault>>,
+    /// Random faults: (per-mille probability, the faults to draw from).
+    pub random_faults: Mutex<Option<(u32, Vec<SandboxFault>)>>,
     pub stopping: AtomicBool,
     pub senders: Mutex<Vec<JoinHandle<()>>>,
     pub delivered: AtomicUsize,
+    pub faults_injected: AtomicUsize,
     toggle: AtomicUsize,
 }
 
@@ -144,9 +147,11 @@ impl Shared {
             keys,
             state: Mutex::new(State::default()),
             faults: Mutex::new(VecDeque::new()),
+            random_faults: Mutex::new(None),
             stopping: AtomicBool::new(false),
             senders: Mutex::new(Vec::new()),
             delivered: AtomicUsize::new(0),
+            faults_injected: AtomicUsize::new(0),
             toggle: AtomicUsize::new(0),
         }
     }
@@ -801,12 +806,22 @@ impl Shared {
             r.status = status;
         }
     }
-
     fn next_fault(&self) -> Option<SandboxFault> {
-        self.faults
+        if let Some(f) = self
+            .faults
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .pop_front()
+        {
+            return Some(f);
+        }
+        let random = self.random_faults.lock().unwrap_or_else(|p| p.into_inner());
+        let (per_mille, faults) = random.as_ref()?;
+        let mut r = [0u8; 4];
+        crypto::random_bytes(&mut r);
+        let draw = u32::from_le_bytes(r);
+        (draw % 1000 < *per_mille && !faults.is_empty())
+            .then(|| faults[(draw / 1000) as usize % faults.len()].clone())
     }
 
     fn handle(&self, mut request: tiny_http::Request) {
@@ -829,6 +844,9 @@ impl Shared {
             .take(1024 * 1024 + 1)
             .read_to_end(&mut body);
         let fault = self.next_fault();
+        if fault.is_some() {
+            self.faults_injected.fetch_add(1, Ordering::SeqCst);
+        }
         let reply = match (read, &fault) {
             (Err(_), _) => error_reply(400, "PARAM_ERROR", "请求体读取失败", None),
             (_, _) if body.len() > 1024 * 1024 => {
