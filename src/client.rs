@@ -9,7 +9,8 @@
 use crate::config::ClientConfig;
 use crate::crypto;
 use crate::error::{RefundError, Result};
-use crate::notify;
+use crate::notify::{self, ReplayGuard};
+use crate::ratelimit::RateLimiter;
 use crate::refund::model::{
     AbnormalRefundRequest, CreateRefundRequest, Refund, RefundNotification,
 };
@@ -47,6 +48,8 @@ pub struct RefundClient {
     config: Arc<ClientConfig>,
     transport: Arc<dyn HttpTransport>,
     clock: Arc<dyn Clock>,
+    limiter: Option<Arc<RateLimiter>>,
+    replay_guard: Option<ReplayGuard>,
 }
 
 impl fmt::Debug for RefundClient {
@@ -70,11 +73,24 @@ impl RefundClient {
         transport: Arc<dyn HttpTransport>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let o = &config.options;
+        let limiter = o.rate_limit.then(|| Arc::new(RateLimiter::default()));
+        let replay_guard = (o.replay_guard_capacity > 0)
+            .then(|| ReplayGuard::new(o.replay_guard_capacity as usize));
         Self {
             config,
             transport,
             clock,
+            limiter,
+            replay_guard,
         }
+    }
+
+    /// Use this rate limiter (for example one shared by several clients of the same merchant,
+    /// or one with an injected clock in tests).
+    pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
     }
 
     /// The configuration.
@@ -102,10 +118,18 @@ impl RefundClient {
                     this.url = format!("{backup}{}", &req.url[primary.len()..]);
                 }
             }
+            if let Some(l) = &self.limiter {
+                l.acquire();
+            }
             let outcome = self
                 .transport
                 .send(this)
                 .and_then(|resp| parse(&resp, self.clock.now_unix()));
+            if let (Some(l), Err(RefundError::Api { .. } | RefundError::Transport { .. })) =
+                (&self.limiter, &outcome)
+            {
+                l.record_failure();
+            }
             let err = match outcome {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
@@ -230,14 +254,32 @@ impl RefundClient {
         headers: HashMap<String, String>,
         body: Vec<u8>,
     ) -> Result<RefundNotification> {
-        notify::parse_notification(
+        let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let now = self.clock.now_unix();
+        let note = notify::parse_notification(
             &self.config.keys,
             &self.config.api_v3_key,
             self.config.backend,
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            pairs.clone(),
             &body,
-            self.clock.now_unix(),
-        )
+            now,
+        )?;
+        if let Some(guard) = &self.replay_guard {
+            // Only verified notifications reach the guard: unverified nonces cannot fill it.
+            let h = crate::verify::SignatureHeaders::from_pairs(pairs)?;
+            let ts = h
+                .timestamp
+                .as_deref()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(now);
+            guard.admit(
+                h.nonce.as_deref().unwrap_or_default(),
+                ts,
+                now,
+                h.request_id,
+            )?;
+        }
+        Ok(note)
     }
 }
 

@@ -87,6 +87,12 @@ pub struct ClientOptions {
     /// PEM CA certificates to trust instead of the web PKI (a private or test CA).
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub trust_roots_pem: Vec<String>,
+    /// Hold requests to WeChat Pay's limits: 150 requests/s and 6 failing requests/s.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub rate_limit: bool,
+    /// Refuse replayed notifications: remember this many nonces (0 disables the guard).
+    #[cfg_attr(feature = "ffi", uniffi(default = 0))]
+    pub replay_guard_capacity: u32,
 }
 
 impl Default for ClientOptions {
@@ -103,6 +109,8 @@ impl Default for ClientOptions {
             max_response_bytes: 1024 * 1024,
             allow_http_notify_url: false,
             trust_roots_pem: Vec::new(),
+            rate_limit: false,
+            replay_guard_capacity: 0,
         }
     }
 }

@@ -162,6 +162,30 @@ pub enum RefundError {
         reason: String,
     },
 
+    /// A verified notification whose nonce was already seen within the time window: a replay
+    /// of captured traffic (WeChat Pay's own retries carry a fresh nonce and are admitted).
+    #[error(
+        "notification replayed (nonce {nonce} already seen){}",
+        rid(request_id)
+    )]
+    ReplayedNotification {
+        /// The repeated `Wechatpay-Nonce`.
+        nonce: String,
+        /// The `Request-ID` header, when present.
+        request_id: Option<String>,
+    },
+
+    /// A notification does not match the merchant's own record of the refund.
+    #[error("notification does not match the merchant record: {field} is {actual:?}, expected {expected:?}")]
+    NotificationMismatch {
+        /// The field that differs (`mchid`, `out_refund_no`, `amount.refund`, ...).
+        field: String,
+        /// The merchant's value.
+        expected: String,
+        /// The notification's value.
+        actual: String,
+    },
+
     /// The signer (for example a foreign signer backed by a KMS or Android Keystore) failed.
     #[error("signing failed: {reason}")]
     Signer {
@@ -279,7 +303,8 @@ impl RefundError {
             | Self::TimestampOutOfWindow { request_id, .. }
             | Self::UnknownSerial { request_id, .. }
             | Self::Api { request_id, .. }
-            | Self::Decode { request_id, .. } => request_id.as_deref(),
+            | Self::Decode { request_id, .. }
+            | Self::ReplayedNotification { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }

@@ -34,6 +34,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod notify;
+pub mod ratelimit;
 pub mod refund;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
@@ -49,7 +50,11 @@ pub use config::{
 };
 pub use crypto::CryptoBackend;
 pub use error::{RefundError, Result, TransportErrorKind};
-pub use notify::{notification_ack_failure, notification_ack_success, NotificationAck};
+pub use notify::{
+    check_notification, notification_ack_failure, notification_ack_success, ExpectedRefund,
+    NotificationAck, ReplayGuard,
+};
+pub use ratelimit::RateLimiter;
 pub use refund::model::*;
 pub use sansio::*;
 pub use sign::{LocalSigner, Signer};

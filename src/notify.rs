@@ -209,6 +209,144 @@ where
     })
 }
 
+/// Remembers the nonces of verified notifications for the ±300 s window, so a captured
+/// notification replayed within the window is refused. Memory is bounded by `capacity`
+/// (the oldest nonces are forgotten first); WeChat Pay's own retries use fresh nonces.
+#[derive(Debug)]
+pub struct ReplayGuard {
+    capacity: usize,
+    seen: std::sync::Mutex<(
+        std::collections::VecDeque<(i64, String)>,
+        std::collections::HashSet<String>,
+    )>,
+}
+
+impl ReplayGuard {
+    /// A guard remembering at most `capacity` nonces.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            seen: std::sync::Mutex::new(Default::default()),
+        }
+    }
+
+    /// Admit a verified notification's nonce (signed at `timestamp`), or refuse a replay.
+    pub fn admit(
+        &self,
+        nonce: &str,
+        timestamp: i64,
+        now: i64,
+        request_id: Option<String>,
+    ) -> Result<()> {
+        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let (order, set) = &mut *guard;
+        // Anything signed before the window is refused by verification anyway.
+        while order
+            .front()
+            .is_some_and(|(t, _)| *t < now - 2 * crate::verify::TIMESTAMP_WINDOW_SECS)
+        {
+            if let Some((_, n)) = order.pop_front() {
+                set.remove(&n);
+            }
+        }
+        if set.contains(nonce) {
+            return Err(RefundError::ReplayedNotification {
+                nonce: nonce.to_string(),
+                request_id,
+            });
+        }
+        while order.len() >= self.capacity {
+            if let Some((_, n)) = order.pop_front() {
+                set.remove(&n);
+            }
+        }
+        order.push_back((timestamp, nonce.to_string()));
+        set.insert(nonce.to_string());
+        Ok(())
+    }
+
+    /// How many nonces are remembered.
+    pub fn len(&self) -> usize {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).0.len()
+    }
+
+    /// Whether no nonce is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The merchant's own record of a refund, to check a notification against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct ExpectedRefund {
+    /// The merchant id the refund belongs to (`sp_mchid` in service-provider mode).
+    pub mchid: String,
+    /// The merchant refund number.
+    pub out_refund_no: String,
+    /// The refund amount, in fen.
+    pub refund: i64,
+    /// The order total, in fen.
+    pub total: i64,
+    /// The sub-merchant (service-provider mode).
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub sub_mchid: Option<String>,
+}
+
+/// Check a verified notification against the merchant's own record: merchant ids,
+/// `out_refund_no` and amounts must match, or `RefundError::NotificationMismatch` names the field.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn check_notification(
+    notification: &RefundNotification,
+    expected: &ExpectedRefund,
+) -> Result<()> {
+    let mismatch = |field: &str, e: String, a: String| RefundError::NotificationMismatch {
+        field: field.into(),
+        expected: e,
+        actual: a,
+    };
+    let mchid = notification
+        .mchid
+        .as_ref()
+        .or(notification.sp_mchid.as_ref());
+    if mchid != Some(&expected.mchid) {
+        return Err(mismatch(
+            "mchid",
+            expected.mchid.clone(),
+            mchid.cloned().unwrap_or_default(),
+        ));
+    }
+    if notification.sub_mchid != expected.sub_mchid {
+        return Err(mismatch(
+            "sub_mchid",
+            expected.sub_mchid.clone().unwrap_or_default(),
+            notification.sub_mchid.clone().unwrap_or_default(),
+        ));
+    }
+    if notification.out_refund_no != expected.out_refund_no {
+        return Err(mismatch(
+            "out_refund_no",
+            expected.out_refund_no.clone(),
+            notification.out_refund_no.clone(),
+        ));
+    }
+    if notification.amount.refund != expected.refund {
+        return Err(mismatch(
+            "amount.refund",
+            expected.refund.to_string(),
+            notification.amount.refund.to_string(),
+        ));
+    }
+    if notification.amount.total != expected.total {
+        return Err(mismatch(
+            "amount.total",
+            expected.total.to_string(),
+            notification.amount.total.to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// What to answer WeChat Pay's notification request with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
@@ -245,6 +383,23 @@ pub fn notification_ack_failure(reason: String) -> NotificationAck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replay_guard_refuses_repeats_within_the_window_and_stays_bounded() {
+        let g = ReplayGuard::new(3);
+        g.admit("A", 1000, 1000, None).unwrap();
+        assert!(
+            matches!(g.admit("A", 1000, 1001, None), Err(RefundError::ReplayedNotification { nonce, .. }) if nonce == "A")
+        );
+        g.admit("B", 1000, 1001, None).unwrap();
+        g.admit("C", 1000, 1001, None).unwrap();
+        g.admit("D", 1000, 1001, None).unwrap();
+        assert_eq!(g.len(), 3, "bounded: the oldest nonce was forgotten");
+        g.admit("A", 1000, 1001, None).unwrap();
+        // Far later, old nonces are dropped (verification refuses their timestamps anyway).
+        g.admit("E", 5000, 5000, None).unwrap();
+        assert_eq!(g.len(), 1);
+    }
 
     #[test]
     fn acks() {

@@ -712,3 +712,94 @@ fn lifecycle_over_tls_and_a_wrong_certificate_fails_clearly() {
         );
     }
 }
+
+#[test]
+fn replayed_notifications_are_refused_and_records_checked() {
+    let sandbox = Sandbox::start().unwrap();
+    sandbox.create_order("T1212000".into(), 1_000).unwrap();
+    let client = client_with(
+        &sandbox,
+        ClientOptions {
+            replay_guard_capacity: 1000,
+            ..fast()
+        },
+    );
+    client
+        .create_refund(refund_req("T1212000", "R1", 10, 1_000))
+        .unwrap();
+    sandbox
+        .set_refund_status("R1".into(), RefundStatus::Success)
+        .unwrap();
+    let n = sandbox.notification("R1".into()).unwrap();
+    let note = client
+        .parse_notification(n.headers.clone(), n.body.clone())
+        .unwrap();
+    // The very same bytes again: a replay.
+    assert!(matches!(
+        client.parse_notification(n.headers, n.body),
+        Err(RefundError::ReplayedNotification { .. })
+    ));
+    // WeChat Pay's own retry of the same notification is freshly signed: admitted, same refund.
+    let retry = sandbox.notification("R1".into()).unwrap();
+    let again = client
+        .parse_notification(retry.headers, retry.body)
+        .unwrap();
+    assert_eq!(
+        (again.out_refund_no.as_str(), again.refund_status),
+        ("R1", RefundStatus::Success)
+    );
+
+    // The merchant's record: matches, and each differing field is named.
+    let mut expected = ExpectedRefund {
+        mchid: "1900000001".into(),
+        out_refund_no: "R1".into(),
+        refund: 10,
+        total: 1_000,
+        sub_mchid: None,
+    };
+    check_notification(&note, &expected).unwrap();
+    expected.refund = 11;
+    assert!(
+        matches!(check_notification(&note, &expected), Err(RefundError::NotificationMismatch { field, .. }) if field == "amount.refund")
+    );
+    expected.refund = 10;
+    expected.mchid = "1900000002".into();
+    assert!(
+        matches!(check_notification(&note, &expected), Err(RefundError::NotificationMismatch { field, .. }) if field == "mchid")
+    );
+}
+
+#[test]
+fn the_rate_limiter_holds_requests_after_six_failures() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    #[derive(Clone, Default)]
+    struct FakeClock(Arc<AtomicU64>);
+    impl wechatpay_refund::ratelimit::MonotonicClock for FakeClock {
+        fn now_ms(&self) -> u64 {
+            self.0.load(Ordering::SeqCst)
+        }
+        fn sleep_ms(&self, ms: u64) {
+            self.0.fetch_add(ms, Ordering::SeqCst);
+        }
+    }
+    let sandbox = Sandbox::start().unwrap();
+    let clock = FakeClock::default();
+    let limiter = Arc::new(RateLimiter::new(150, 6, Box::new(clock.clone())));
+    let config = sandbox.client_config().unwrap();
+    let client = RefundClient::with_parts(
+        config,
+        Arc::new(UreqTransport::new(Default::default())),
+        Arc::new(SystemClock),
+    )
+    .with_rate_limiter(limiter);
+    // Every query of an unknown refund fails (404): six of them spend the budget.
+    for _ in 0..6 {
+        assert!(client.query_refund("R404".into(), None).is_err());
+    }
+    assert_eq!(clock.0.load(Ordering::SeqCst), 0);
+    assert!(client.query_refund("R404".into(), None).is_err());
+    assert!(
+        clock.0.load(Ordering::SeqCst) >= 1000,
+        "the seventh failing request waited for the window"
+    );
+}
