@@ -215,10 +215,14 @@ where
 #[derive(Debug)]
 pub struct ReplayGuard {
     capacity: usize,
-    seen: std::sync::Mutex<(
-        std::collections::VecDeque<(i64, String)>,
-        std::collections::HashSet<String>,
-    )>,
+    seen: std::sync::Mutex<Seen>,
+}
+
+/// Nonces in arrival order (with their signed timestamp) and as a set.
+#[derive(Debug, Default)]
+struct Seen {
+    order: std::collections::VecDeque<(i64, String)>,
+    set: std::collections::HashSet<String>,
 }
 
 impl ReplayGuard {
@@ -239,7 +243,7 @@ impl ReplayGuard {
         request_id: Option<String>,
     ) -> Result<()> {
         let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let (order, set) = &mut *guard;
+        let Seen { order, set } = &mut *guard;
         // Anything signed before the window is refused by verification anyway.
         while order
             .front()
@@ -267,7 +271,11 @@ impl ReplayGuard {
 
     /// How many nonces are remembered.
     pub fn len(&self) -> usize {
-        self.seen.lock().unwrap_or_else(|p| p.into_inner()).0.len()
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .order
+            .len()
     }
 
     /// Whether no nonce is remembered.
