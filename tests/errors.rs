@@ -265,6 +265,7 @@ fn response_error_paths() {
     );
 }
 
+#[cfg(feature = "ureq-transport")]
 #[test]
 fn transport_errors_are_typed_and_retried_within_bounds() {
     // Nothing listens on this port: Connect errors, retried max_attempts times, then reported.
