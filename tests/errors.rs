@@ -1,33 +1,18 @@
 //! Every error path a user can hit, each expecting its specific typed error.
 #![allow(clippy::result_large_err)]
 
-use base64::Engine;
+mod common;
+
+use common::{keys, s, signed};
+
 use serde_json::Value;
 use std::sync::Arc;
 use wechatpay_refund::crypto::RsaPrivateKey;
 use wechatpay_refund::refund::response::parse_refund_response;
 use wechatpay_refund::*;
 
-fn keys() -> Value {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/keys.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap().to_string()
-}
-
-fn builder(k: &Value) -> ClientConfigBuilder {
-    ClientConfig::builder(
-        s(&k["mchid"]),
-        s(&k["merchant"]["serial_no"]),
-        s(&k["merchant"]["private_key_pkcs8_pem"]),
-        s(&k["api_v3_key"]),
-    )
-    .wechatpay_public_key(
-        s(&k["wechatpay_public_key"]["id"]),
-        s(&k["wechatpay_public_key"]["public_key_pem"]),
-    )
+fn builder(_k: &Value) -> ClientConfigBuilder {
+    common::builder()
 }
 
 fn config_error(b: ClientConfigBuilder) -> String {
@@ -125,25 +110,57 @@ fn secrets_never_print() {
         !text.contains("6222021234567890") && !text.contains("张三"),
         "{text}"
     );
+
+    // Clients, and every error a wrong key or bank input produces, print no secret either.
+    let cfg = std::sync::Arc::new(cfg);
+    let client = RefundClient::with_transport(cfg.clone(), std::sync::Arc::new(NoNetwork));
+    let pem = s(&k["merchant"]["private_key_pkcs8_pem"]);
+    let secret_lines: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut texts = vec![format!("{client:?}"), format!("{client}")];
+    assert!(texts.iter().all(|t| !t.contains("PRIVATE KEY")));
+    let broken = pem.replace(secret_lines[3], "!!!!");
+    for bad in [
+        broken,
+        pem[..pem.len() / 2].to_string(),
+        pem.replace("PRIVATE KEY", "PUBLIC KEY"),
+    ] {
+        let e = ClientConfig::builder("1900000001", "AB", bad, "0123456789abcdef0123456789abcdef")
+            .build()
+            .unwrap_err();
+        texts.push(format!("{e:?} {e}"));
+    }
+    let e = ClientConfig::builder(
+        "1900000001",
+        "AB",
+        pem.clone(),
+        "0123456789abcdef0123456789abcde",
+    )
+    .build()
+    .unwrap_err();
+    texts.push(format!("{e:?} {e}"));
+    let mut bad_card = req.clone();
+    bad_card.bank_account = Some("6222-0212-3456-7890".into());
+    let e = build_apply_abnormal_refund_request(cfg.clone(), bad_card, 1_795_000_000, "N".into())
+        .unwrap_err();
+    texts.push(format!("{e:?} {e}"));
+    for text in &texts {
+        // (Error texts may name a PEM label such as "PRIVATE KEY"; never its contents.)
+        assert!(!text.contains("0123456789abcdef0123456789abcde"), "{text}");
+        assert!(
+            !text.contains(&api_v3_key) && !text.contains("6222") && !text.contains("张三"),
+            "{text}"
+        );
+        assert!(secret_lines.iter().all(|l| !text.contains(l)), "{text}");
+    }
 }
 
-/// A response signed by the vectors' WeChat Pay key at `ts`.
-fn signed(status: u16, body: &[u8], ts: i64) -> HttpResponse {
-    let k = keys();
-    let key =
-        RsaPrivateKey::from_pem(&s(&k["wechatpay_public_key"]["private_key_pkcs8_pem"])).unwrap();
-    let msg = wechatpay_refund::verify::response_message(&ts.to_string(), "NONCE1", body);
-    let sig = base64::engine::general_purpose::STANDARD.encode(key.sign_sha256(&msg).unwrap());
-    HttpResponse {
-        status,
-        headers: vec![
-            HttpHeader::new("wechatpay-timestamp", ts.to_string()),
-            HttpHeader::new("WECHATPAY-NONCE", "NONCE1"),
-            HttpHeader::new("Wechatpay-Signature", sig),
-            HttpHeader::new("Wechatpay-Serial", s(&k["wechatpay_public_key"]["id"])),
-            HttpHeader::new("Request-ID", "RID-1"),
-        ],
-        body: body.to_vec(),
+struct NoNetwork;
+impl HttpTransport for NoNetwork {
+    fn send(&self, _: HttpRequest) -> Result<HttpResponse> {
+        Err(RefundError::transport(
+            TransportErrorKind::Other,
+            "no network in this test",
+        ))
     }
 }
 

@@ -1,0 +1,83 @@
+//! Helpers shared by the integration tests: the TEST keys of tests/vectors/keys.json, a
+//! configuration built from them, and responses / notifications signed with the test WeChat
+//! Pay key.
+#![allow(dead_code)]
+
+use base64::Engine;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use wechatpay_refund::crypto::RsaPrivateKey;
+use wechatpay_refund::*;
+
+pub fn keys() -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/keys.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+pub fn s(v: &Value) -> String {
+    v.as_str().unwrap().to_string()
+}
+
+/// A builder with the test merchant key, API v3 key and WeChat Pay public key.
+pub fn builder() -> ClientConfigBuilder {
+    let k = keys();
+    ClientConfig::builder(
+        s(&k["mchid"]),
+        s(&k["merchant"]["serial_no"]),
+        s(&k["merchant"]["private_key_pkcs8_pem"]),
+        s(&k["api_v3_key"]),
+    )
+    .wechatpay_public_key(
+        s(&k["wechatpay_public_key"]["id"]),
+        s(&k["wechatpay_public_key"]["public_key_pem"]),
+    )
+}
+
+pub fn config() -> Arc<ClientConfig> {
+    Arc::new(builder().build().unwrap())
+}
+
+pub fn wechatpay_key() -> RsaPrivateKey {
+    RsaPrivateKey::from_pem(&s(&keys()["wechatpay_public_key"]["private_key_pkcs8_pem"])).unwrap()
+}
+
+pub fn wechatpay_key_id() -> String {
+    s(&keys()["wechatpay_public_key"]["id"])
+}
+
+/// `Wechatpay-*` headers signing `body` at `ts` with the test WeChat Pay key.
+pub fn signature_headers(body: &[u8], ts: i64) -> Vec<(String, String)> {
+    let msg = wechatpay_refund::verify::response_message(&ts.to_string(), "NONCE1", body);
+    let sig = base64::engine::general_purpose::STANDARD
+        .encode(wechatpay_key().sign_sha256(&msg).unwrap());
+    vec![
+        ("Wechatpay-Timestamp".into(), ts.to_string()),
+        ("Wechatpay-Nonce".into(), "NONCE1".into()),
+        ("Wechatpay-Signature".into(), sig),
+        ("Wechatpay-Serial".into(), wechatpay_key_id()),
+        (
+            "Wechatpay-Signature-Type".into(),
+            "WECHATPAY2-SHA256-RSA2048".into(),
+        ),
+        ("Request-ID".into(), "RID-1".into()),
+    ]
+}
+
+/// A response signed by the test WeChat Pay key at `ts`.
+pub fn signed(status: u16, body: &[u8], ts: i64) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: signature_headers(body, ts)
+            .into_iter()
+            .map(|(k, v)| HttpHeader::new(k, v))
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
+/// A notification body (envelope around `resource`) and its signed headers.
+pub fn signed_notification(envelope: &Value, ts: i64) -> (HashMap<String, String>, Vec<u8>) {
+    let body = envelope.to_string().into_bytes();
+    (signature_headers(&body, ts).into_iter().collect(), body)
+}
