@@ -3,7 +3,6 @@
 //! process's threads and file descriptors are not disturbed by other tests.
 #![cfg(all(feature = "sandbox", target_os = "linux"))]
 
-use std::sync::Arc;
 use wechatpay_refund::sandbox::Sandbox;
 use wechatpay_refund::*;
 
