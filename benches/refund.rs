@@ -1,0 +1,180 @@
+//! Criterion benchmarks of the operations a merchant pays for, with every compiled crypto
+//! backend: build + sign an apply-refund request; verify + parse a refund response; verify +
+//! decrypt + parse a notification; encrypt the two abnormal-refund fields; build a client
+//! configuration from PEM keys. Inputs are the golden vectors (tests/vectors), so the numbers
+//! are for real WeChat Pay-sized messages.
+//!
+//! `cargo bench --features rustcrypto --bench refund`
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use serde_json::Value;
+use std::hint::black_box;
+use std::sync::Arc;
+use wechatpay_refund::*;
+
+fn load(name: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap().to_string()
+}
+
+fn config(backend: CryptoBackend) -> Arc<ClientConfig> {
+    let k = load("keys.json");
+    Arc::new(
+        ClientConfig::builder(
+            s(&k["mchid"]),
+            s(&k["merchant"]["serial_no"]),
+            s(&k["merchant"]["private_key_pkcs8_pem"]),
+            s(&k["api_v3_key"]),
+        )
+        .wechatpay_public_key(
+            s(&k["wechatpay_public_key"]["id"]),
+            s(&k["wechatpay_public_key"]["public_key_pem"]),
+        )
+        .crypto_backend(backend)
+        .build()
+        .unwrap(),
+    )
+}
+
+fn benches(c: &mut Criterion) {
+    let k = load("keys.json");
+    let verification = load("verification.json");
+    let ok = verification["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ok_public_key")
+        .unwrap()
+        .clone();
+    let now = verification["now"].as_i64().unwrap();
+    let response = HttpResponse {
+        status: 200,
+        headers: vec![
+            HttpHeader::new("Wechatpay-Timestamp", ok["timestamp"].to_string()),
+            HttpHeader::new("Wechatpay-Nonce", s(&ok["nonce"])),
+            HttpHeader::new("Wechatpay-Signature", s(&ok["signature"])),
+            HttpHeader::new("Wechatpay-Serial", s(&ok["serial"])),
+            HttpHeader::new("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048"),
+            HttpHeader::new("Request-ID", s(&ok["request_id"])),
+        ],
+        body: s(&ok["body"]).into_bytes(),
+    };
+    let notification = load("notification.json");
+    let n = &notification["cases"][0];
+    let n_headers: std::collections::HashMap<String, String> = n["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), s(v)))
+        .collect();
+    let n_body = s(&n["body"]).into_bytes();
+    let n_now = notification["now"].as_i64().unwrap();
+    let mut request = CreateRefundRequest::by_out_trade_no(
+        "1217752501201407033233368018",
+        "R20261123001",
+        888,
+        888,
+    );
+    request.reason = Some("商品已售完".into());
+    request.notify_url = Some("https://merchant.example.com/wechatpay/refund-notify".into());
+    let abnormal = AbnormalRefundRequest {
+        refund_id: "50000000382019052709732678859".into(),
+        out_refund_no: "R20261123001".into(),
+        kind: AbnormalRefundKind::UserBankCard,
+        sub_mchid: None,
+        bank_type: Some("ICBC_DEBIT".into()),
+        bank_account: Some("6222021234567890".into()),
+        real_name: Some("张三".into()),
+    };
+
+    for backend in CryptoBackend::available() {
+        let name = format!("{backend:?}");
+        let cfg = config(backend);
+        let mut g = c.benchmark_group("refund");
+        g.bench_with_input(
+            BenchmarkId::new("build_sign_create_refund", &name),
+            &cfg,
+            |b, cfg| {
+                b.iter(|| {
+                    build_create_refund_request(
+                        cfg.clone(),
+                        black_box(request.clone()),
+                        1_795_000_000,
+                        "NONCE0123456789".into(),
+                    )
+                    .unwrap()
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("verify_parse_refund_response", &name),
+            &cfg,
+            |b, cfg| {
+                b.iter(|| {
+                    parse_refund_response(cfg.clone(), black_box(response.clone()), now).unwrap()
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("verify_decrypt_parse_notification", &name),
+            &cfg,
+            |b, cfg| {
+                b.iter(|| {
+                    parse_notification_at(
+                        cfg.clone(),
+                        black_box(n_headers.clone()),
+                        n_body.clone(),
+                        n_now,
+                    )
+                    .unwrap()
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("encrypt_abnormal_refund_fields", &name),
+            &cfg,
+            |b, cfg| {
+                b.iter(|| {
+                    build_apply_abnormal_refund_request(
+                        cfg.clone(),
+                        black_box(abnormal.clone()),
+                        1_795_000_000,
+                        "N".into(),
+                    )
+                    .unwrap()
+                })
+            },
+        );
+        g.bench_function(BenchmarkId::new("client_config_from_pem", &name), |b| {
+            b.iter(|| {
+                ClientConfig::builder(
+                    s(&k["mchid"]),
+                    s(&k["merchant"]["serial_no"]),
+                    s(&k["merchant"]["private_key_pkcs8_pem"]),
+                    s(&k["api_v3_key"]),
+                )
+                .wechatpay_public_key(
+                    s(&k["wechatpay_public_key"]["id"]),
+                    s(&k["wechatpay_public_key"]["public_key_pem"]),
+                )
+                .crypto_backend(backend)
+                .build()
+                .unwrap()
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = refund;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
+    targets = benches
+}
+criterion_main!(refund);
