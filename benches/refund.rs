@@ -136,8 +136,25 @@ fn benches(c: &mut Criterion) {
                 })
             },
         );
+        let wx_public = wechatpay_refund::crypto::RsaPublicKey::from_pem_with(
+            backend,
+            &s(&k["wechatpay_public_key"]["public_key_pem"]),
+        )
+        .unwrap();
+        g.bench_function(BenchmarkId::new("oaep_encrypt_two_fields", &name), |b| {
+            b.iter(|| {
+                (
+                    wx_public
+                        .oaep_sha1_encrypt(black_box(b"6222021234567890"))
+                        .unwrap(),
+                    wx_public
+                        .oaep_sha1_encrypt(black_box("张三".as_bytes()))
+                        .unwrap(),
+                )
+            })
+        });
         g.bench_with_input(
-            BenchmarkId::new("encrypt_abnormal_refund_fields", &name),
+            BenchmarkId::new("build_sign_abnormal_refund", &name),
             &cfg,
             |b, cfg| {
                 b.iter(|| {

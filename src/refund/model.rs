@@ -222,7 +222,7 @@ pub struct CreateRefundRequest {
     /// WeChat Pay order id.
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub transaction_id: Option<String>,
-    /// Merchant order number: 6–32 of `[0-9A-Za-z_-|*]`.
+    /// Merchant order number: 1–32 of `[0-9A-Za-z_-|*]`.
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub out_trade_no: Option<String>,
     /// Sub-merchant id (service-provider mode).
