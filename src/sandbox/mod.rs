@@ -9,12 +9,13 @@
 //! # fn main() -> Result<(), wechatpay_refund::RefundError> {
 //! use wechatpay_refund::{sandbox::Sandbox, CreateRefundRequest, RefundClient};
 //! let sandbox = Sandbox::start()?;
-//! sandbox.create_order("T1001".into(), 10000)?;
+//! sandbox.create_order("T1001".into(), 10000)?; // a paid order of 100.00 CNY
 //! let client = RefundClient::new(sandbox.client_config()?)?;
 //! let r = client.create_refund(CreateRefundRequest::by_out_trade_no("T1001", "R1", 100, 10000))?;
 //! # Ok(()) }
 //! ```
 
+mod http;
 mod server;
 mod time;
 mod tls;
@@ -146,7 +147,7 @@ pub(crate) struct Keys {
 #[cfg_attr(feature = "ffi", derive(uniffi::Object))]
 pub struct Sandbox {
     shared: Arc<server::Shared>,
-    http: Mutex<Option<Arc<tiny_http::Server>>>,
+    http: Mutex<Option<http::HttpServer>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     tls_connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
     tls_ca_pem: Option<String>,
@@ -158,8 +159,6 @@ impl std::fmt::Debug for Sandbox {
         write!(f, "Sandbox({})", self.base_url)
     }
 }
-
-const WORKERS: usize = 8;
 
 fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
@@ -219,13 +218,13 @@ impl Sandbox {
                 options.port
             ))
         };
-        let http_port = if options.tls { 0 } else { options.port };
-        let http = tiny_http::Server::http(("127.0.0.1", http_port)).map_err(|e| listen_err(&e))?;
-        let http_addr = http
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| RefundError::config("sandbox listener has no IP address"))?;
         let shared = Arc::new(server::Shared::new(keys));
+        let http_port = if options.tls { 0 } else { options.port };
+        let handler_shared = shared.clone();
+        let http =
+            http::HttpServer::bind(http_port, Arc::new(move |req| handler_shared.handle(req)))
+                .map_err(|e| listen_err(&e))?;
+        let http_addr = http.addr();
         let tls_connections = Arc::new(Mutex::new(Vec::new()));
         let mut extra_threads = Vec::new();
         let (base_url, tls_ca_pem) = if options.tls {
@@ -245,21 +244,10 @@ impl Sandbox {
         } else {
             (format!("http://127.0.0.1:{}", http_addr.port()), None)
         };
-        let http = Arc::new(http);
-        let mut workers: Vec<JoinHandle<()>> = (0..WORKERS)
-            .map(|i| {
-                let (shared, http) = (shared.clone(), http.clone());
-                std::thread::Builder::new()
-                    .name(format!("wechatpay-sandbox-{i}"))
-                    .spawn(move || server::serve(&shared, &http))
-                    .expect("spawn sandbox worker")
-            })
-            .collect();
-        workers.extend(extra_threads);
         Ok(Arc::new(Self {
             shared,
             http: Mutex::new(Some(http)),
-            workers: Mutex::new(workers),
+            workers: Mutex::new(extra_threads),
             tls_connections,
             tls_ca_pem,
             base_url,
@@ -412,33 +400,13 @@ impl Sandbox {
     /// Stop serving, join every thread and free the port. Idempotent.
     pub fn stop(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
-        let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().expect("sandbox workers"));
-        let http = self.http.lock().expect("sandbox listener").take();
-        if let Some(http) = &http {
-            for _ in &workers {
-                http.unblock();
-            }
+        // The HTTP server joins its accept thread and every connection thread.
+        if let Some(mut http) = self.http.lock().expect("sandbox listener").take() {
+            http.stop();
         }
+        let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().expect("sandbox workers"));
         for w in workers {
             let _ = w.join();
-        }
-        // Dropping the last handle tells tiny_http's accept thread to close the listener; it
-        // does so asynchronously, so wait (bounded) until the port is really free.
-        if let Some(http) = http {
-            let addr = http.server_addr().to_ip();
-            drop(http);
-            if let Some(addr) = addr {
-                let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
-                while std::time::Instant::now() < until
-                    && std::net::TcpStream::connect_timeout(
-                        &addr,
-                        std::time::Duration::from_millis(50),
-                    )
-                    .is_ok()
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-            }
         }
         let conns: Vec<_> = std::mem::take(
             &mut *self

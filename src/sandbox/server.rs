@@ -1,6 +1,7 @@
 //! The sandbox's server side: request verification, routing, refund state, signed responses,
 //! notifications and faults. Uses the crate's own signing, verification and encryption.
 
+use super::http::{Incoming, Outcome};
 use super::time::rfc3339_cst;
 use super::{random_hex, stopping, Keys, SandboxFault, SandboxKeyMode, SandboxNotification};
 use crate::config::ApiV3Key;
@@ -14,7 +15,6 @@ use crate::verify::{response_message, PROBE_PREFIX, TIMESTAMP_WINDOW_SECS};
 use base64::Engine;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
-use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
@@ -824,41 +824,27 @@ impl Shared {
             .then(|| faults[(draw / 1000) as usize % faults.len()].clone())
     }
 
-    fn handle(&self, mut request: tiny_http::Request) {
-        let method = request.method().as_str().to_string();
-        let url = request.url().to_string();
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .iter()
-            .map(|h| {
-                (
-                    h.field.as_str().as_str().to_string(),
-                    h.value.as_str().to_string(),
-                )
-            })
-            .collect();
+    /// Answer one request: faults, authentication, routing, signing.
+    pub(crate) fn handle(&self, request: Incoming) -> Outcome {
+        let Incoming {
+            method,
+            url,
+            headers,
+            body,
+        } = request;
         let index = self.record(&method, &url);
-        let mut body = Vec::new();
-        let read = request
-            .as_reader()
-            .take(1024 * 1024 + 1)
-            .read_to_end(&mut body);
         let fault = self.next_fault();
         if fault.is_some() {
             self.faults_injected.fetch_add(1, Ordering::SeqCst);
         }
-        let reply = match (read, &fault) {
-            (Err(_), _) => error_reply(400, "PARAM_ERROR", "请求体读取失败", None),
-            (_, _) if body.len() > 1024 * 1024 => {
-                error_reply(400, "PARAM_ERROR", "请求体过大", None)
-            }
-            (_, Some(SandboxFault::SystemError)) => error_reply(
+        let reply = match &fault {
+            Some(SandboxFault::SystemError) => error_reply(
                 500,
                 "SYSTEM_ERROR",
                 "系统错误，请使用相同参数稍后重试",
                 None,
             ),
-            (_, Some(SandboxFault::FrequencyLimited)) => error_reply(
+            Some(SandboxFault::FrequencyLimited) => error_reply(
                 429,
                 "FREQUENCY_LIMITED",
                 "请求频率超过限制，请降低频率后重试",
@@ -870,10 +856,7 @@ impl Shared {
             },
         };
         match &fault {
-            Some(SandboxFault::DropConnection) => {
-                drop(request.into_writer());
-                return;
-            }
+            Some(SandboxFault::DropConnection) => return Outcome::Drop,
             Some(SandboxFault::Delay { millis }) => {
                 let mut left = *millis;
                 while left > 0 && !stopping(&self.stopping) {
@@ -895,38 +878,21 @@ impl Shared {
             SandboxKeyMode::Both => named.is_some_and(|s| s.starts_with("PUB_KEY_ID_")),
         };
         let mut body_out = reply.body;
-        let signed = self
+        let mut signed = self
             .sign(&body_out, use_public, now(), fault.as_ref())
             .unwrap_or_default();
         if fault == Some(SandboxFault::TamperedBody) {
             body_out = String::from_utf8_lossy(&body_out)
                 .replacen("\"refund\":", "\"refund\": ", 1)
                 .into_bytes();
-            if body_out.is_empty() {
-                body_out = b" ".to_vec();
-            }
             body_out.push(b' ');
         }
         self.answered(index, reply.status);
-        let mut resp = tiny_http::Response::from_data(body_out).with_status_code(reply.status);
-        for (k, v) in signed
-            .into_iter()
-            .chain([("Content-Type".to_string(), "application/json".to_string())])
-        {
-            if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-                resp.add_header(h);
-            }
-        }
-        let _ = request.respond(resp);
-    }
-}
-
-/// A worker: serve requests until the sandbox stops.
-pub(crate) fn serve(shared: &Shared, http: &tiny_http::Server) {
-    while !stopping(&shared.stopping) {
-        match http.recv() {
-            Ok(req) => shared.handle(req),
-            Err(_) => break,
+        signed.push(("Content-Type".into(), "application/json".into()));
+        Outcome::Respond {
+            status: reply.status,
+            headers: signed,
+            body: body_out,
         }
     }
 }
