@@ -21,8 +21,13 @@ pub(crate) struct PrivKey {
 
 impl PrivKey {
     pub fn from_pkcs8(der: &[u8]) -> Result<Self, String> {
-        let pair =
-            KeyPair::from_pkcs8(der).map_err(|e| format!("RSA private key rejected: {e}"))?;
+        let pair = KeyPair::from_pkcs8(der).map_err(|e| match e.to_string().as_str() {
+            "TooSmall" => format!(
+                "the RSA key is smaller than {} bits, the minimum WeChat Pay uses",
+                super::MIN_RSA_BITS
+            ),
+            other => format!("RSA private key rejected: {other}"),
+        })?;
         Ok(Self {
             pair,
             pkcs8: Zeroizing::new(der.to_vec()),

@@ -284,6 +284,7 @@ impl CreateRefundRequest {
 /// the WeChat Pay key (RSA-OAEP SHA-1) and names that key in `Wechatpay-Serial`.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
 pub struct AbnormalRefundRequest {
     /// WeChat Pay refund id (`Refund.refund_id`).
     pub refund_id: String,
@@ -317,6 +318,13 @@ impl fmt::Debug for AbnormalRefundRequest {
             .field("bank_account", &redact(&self.bank_account))
             .field("real_name", &redact(&self.real_name))
             .finish()
+    }
+}
+
+/// Printed without the bank account and name (they are personal data).
+impl fmt::Display for AbnormalRefundRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
     }
 }
 
@@ -449,6 +457,7 @@ pub struct Promotion {
 /// A refund as WeChat Pay reports it (apply, query and abnormal-refund responses).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug))]
 pub struct Refund {
     /// WeChat Pay refund id.
     pub refund_id: String,
@@ -510,6 +519,7 @@ pub struct NotificationAmount {
 /// A verified, decrypted refund notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug))]
 pub struct RefundNotification {
     /// Notification id (the same id repeats when WeChat Pay re-sends it).
     pub id: String,
