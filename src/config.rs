@@ -294,9 +294,9 @@ impl ClientConfigBuilder {
             ));
         }
         let user_agent = match &o.user_agent {
-            Some(ua) if ua.trim().is_empty() || ua.contains(['\r', '\n']) => {
+            Some(ua) if ua.trim().is_empty() || ua.chars().any(|c| c.is_control() && c != '\t') => {
                 return Err(RefundError::config(
-                    "user_agent must be a non-empty single line",
+                    "user_agent must be a non-empty single line without control characters",
                 ))
             }
             Some(ua) => ua.clone(),
@@ -330,6 +330,11 @@ fn default_user_agent() -> String {
 /// `scheme://host[:port]`, https, or http on loopback only; no path.
 fn check_base_url(field: &str, url: &str) -> Result<String> {
     let url = url.trim().trim_end_matches('/');
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(RefundError::config(format!(
+            "{field} must not contain blanks or control characters, got {url:?}"
+        )));
+    }
     let (scheme, host, path) = split_url(url).ok_or_else(|| {
         RefundError::config(format!(
             "{field} must look like https://host[:port], got {url:?}"

@@ -85,7 +85,7 @@ pub enum RefundError {
 
     /// The signed timestamp is more than the allowed window (300 s) away from the local clock:
     /// a replay, or a local clock that is wrong.
-    #[error("signed timestamp {timestamp} is {}s away from local time {now} (allowed: 300s){}", (now - timestamp).abs(), rid(request_id))]
+    #[error("signed timestamp {timestamp} is {}s away from local time {now} (allowed: 300s){}", now.abs_diff(*timestamp), rid(request_id))]
     TimestampOutOfWindow {
         /// The `Wechatpay-Timestamp` received (unix seconds).
         timestamp: i64,

@@ -77,7 +77,9 @@ impl KeyRing {
     /// Add a WeChat Pay public key (`PUB_KEY_ID_…` and its PEM).
     pub fn add_public_key(&mut self, id: &str, pem: &str, backend: CryptoBackend) -> Result<()> {
         let id = id.trim();
-        if !id.starts_with("PUB_KEY_ID_") || id.len() <= "PUB_KEY_ID_".len() {
+        let rest = id.strip_prefix("PUB_KEY_ID_").unwrap_or_default();
+        // It travels in the Wechatpay-Serial header: letters and digits only, no injection.
+        if rest.is_empty() || rest.len() > 64 || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(RefundError::config(format!(
                 "wechatpay_public_key_id must look like PUB_KEY_ID_…, got {id:?}"
             )));
@@ -156,7 +158,7 @@ impl KeyRing {
 /// `HTTP_WECHATPAY_SERIAL` (WSGI/Django `META`) all become `wechatpay-serial`.
 pub fn normalize_header_name(name: &str) -> String {
     let lower = name.trim().to_ascii_lowercase();
-    let lower = lower.strip_prefix("http_").unwrap_or(&lower);
+    let lower = lower.strip_prefix("http_").unwrap_or(&lower).trim();
     lower.replace('_', "-")
 }
 
@@ -208,9 +210,11 @@ impl SignatureHeaders {
     where
         I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
     {
+        // Quoted in every error, so a hostile one is dropped rather than copied around.
         let request_id = find_header(headers.clone(), header::REQUEST_ID)
             .ok()
             .flatten()
+            .filter(|v| v.len() <= MAX_HEADER_VALUE && !v.chars().any(char::is_control))
             .map(str::to_string);
         let get = |name: &str| -> Result<Option<String>> {
             match find_header(headers.clone(), name) {
@@ -289,7 +293,8 @@ pub fn verify_signature(keys: &KeyRing, h: &SignatureHeaders, body: &[u8], now: 
             rid(),
         )
     })?;
-    if (now - ts).abs() > TIMESTAMP_WINDOW_SECS {
+    // abs_diff: a hostile timestamp near i64::MIN must neither overflow nor wrap into the window.
+    if now.abs_diff(ts) > TIMESTAMP_WINDOW_SECS as u64 {
         return Err(RefundError::TimestampOutOfWindow {
             timestamp: ts,
             now,

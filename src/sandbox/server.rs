@@ -452,7 +452,7 @@ impl Shared {
                 "serial_no is not the merchant certificate serial",
             ));
         }
-        if (now() - f.timestamp).abs() > TIMESTAMP_WINDOW_SECS {
+        if now().abs_diff(f.timestamp) > TIMESTAMP_WINDOW_SECS as u64 {
             return Err(sign_error("timestamp out of the 5-minute window"));
         }
         let msg = request_message(method, url, f.timestamp, &f.nonce, body);
