@@ -83,15 +83,13 @@ fn benches(c: &mut Criterion) {
     );
     request.reason = Some("商品已售完".into());
     request.notify_url = Some("https://merchant.example.com/wechatpay/refund-notify".into());
-    let abnormal = AbnormalRefundRequest {
-        refund_id: "50000000382019052709732678859".into(),
-        out_refund_no: "R20261123001".into(),
-        kind: AbnormalRefundKind::UserBankCard,
-        sub_mchid: None,
-        bank_type: Some("ICBC_DEBIT".into()),
-        bank_account: Some("6222021234567890".into()),
-        real_name: Some("张三".into()),
-    };
+    let abnormal = AbnormalRefundRequest::to_user_bank_card(
+        "50000000382019052709732678859",
+        "R20261123001",
+        "ICBC_DEBIT",
+        "6222021234567890",
+        "张三",
+    );
 
     for backend in CryptoBackend::available() {
         let name = format!("{backend:?}");

@@ -7,8 +7,8 @@
 use std::sync::mpsc;
 use wechatpay_refund::sandbox::Sandbox;
 use wechatpay_refund::{
-    notification_ack_failure, notification_ack_success, AbnormalRefundKind, AbnormalRefundRequest,
-    CreateRefundRequest, RefundClient, RefundError, RefundStatus,
+    notification_ack_failure, notification_ack_success, AbnormalRefundRequest, CreateRefundRequest,
+    RefundClient, RefundError, RefundStatus,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -77,15 +77,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("   query_refund → status {}", refund.status);
 
     // 5. Resolve it to another debit card; account and name are encrypted by the library.
-    let refund = client.apply_abnormal_refund(AbnormalRefundRequest {
-        refund_id: refund.refund_id,
-        out_refund_no: "R20261123001".into(),
-        kind: AbnormalRefundKind::UserBankCard,
-        sub_mchid: None,
-        bank_type: Some("ICBC_DEBIT".into()),
-        bank_account: Some("6222021234567890".into()),
-        real_name: Some("张三".into()),
-    })?;
+    let refund = client.apply_abnormal_refund(AbnormalRefundRequest::to_user_bank_card(
+        refund.refund_id,
+        "R20261123001",
+        "ICBC_DEBIT",
+        "6222021234567890",
+        "张三",
+    ))?;
     println!(
         "5. apply_abnormal_refund → status {}, channel {}, to {}",
         refund.status, refund.channel, refund.user_received_account

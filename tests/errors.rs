@@ -96,15 +96,13 @@ fn secrets_never_print() {
         );
         assert!(text.contains("1900000001"));
     }
-    let req = AbnormalRefundRequest {
-        refund_id: "1".into(),
-        out_refund_no: "R1".into(),
-        kind: AbnormalRefundKind::UserBankCard,
-        sub_mchid: None,
-        bank_type: Some("ICBC_DEBIT".into()),
-        bank_account: Some("6222021234567890".into()),
-        real_name: Some("张三".into()),
-    };
+    let req = AbnormalRefundRequest::to_user_bank_card(
+        "1",
+        "R1",
+        "ICBC_DEBIT",
+        "6222021234567890",
+        "张三",
+    );
     let text = format!("{req:?}");
     assert!(
         !text.contains("6222021234567890") && !text.contains("张三"),

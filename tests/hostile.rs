@@ -194,15 +194,13 @@ fn create_case(edit: fn(&mut CreateRefundRequest)) -> Box<dyn Fn() -> Result<()>
 
 fn abnormal_case(edit: fn(&mut AbnormalRefundRequest)) -> Box<dyn Fn() -> Result<()>> {
     Box::new(move || {
-        let mut r = AbnormalRefundRequest {
-            refund_id: "50300000000000000000000000001".into(),
-            out_refund_no: "R1".into(),
-            kind: AbnormalRefundKind::UserBankCard,
-            sub_mchid: None,
-            bank_type: Some("ICBC_DEBIT".into()),
-            bank_account: Some("6222021234567890".into()),
-            real_name: Some("张三".into()),
-        };
+        let mut r = AbnormalRefundRequest::to_user_bank_card(
+            "50300000000000000000000000001",
+            "R1",
+            "ICBC_DEBIT",
+            "6222021234567890",
+            "张三",
+        );
         edit(&mut r);
         build_apply_abnormal_refund_request(config(), r, NOW, "NONCE".into()).map(drop)
     })

@@ -122,15 +122,13 @@ fn full_lifecycle_with_a_notification_received_over_http() {
     );
 
     let a = client
-        .apply_abnormal_refund(AbnormalRefundRequest {
-            refund_id: r.refund_id.clone(),
-            out_refund_no: "R1|a*b@c".into(),
-            kind: AbnormalRefundKind::UserBankCard,
-            sub_mchid: None,
-            bank_type: Some("ICBC_DEBIT".into()),
-            bank_account: Some("6222021234567890".into()),
-            real_name: Some("张三".into()),
-        })
+        .apply_abnormal_refund(AbnormalRefundRequest::to_user_bank_card(
+            r.refund_id.clone(),
+            "R1|a*b@c",
+            "ICBC_DEBIT",
+            "6222021234567890",
+            "张三",
+        ))
         .unwrap();
     assert_eq!(
         (a.status, a.channel),
@@ -234,15 +232,10 @@ fn business_rules_are_enforced_by_the_server() {
     // Abnormal refund of a refund that is not ABNORMAL.
     let r = client.query_refund("R1".into(), None).unwrap();
     let e = api(client
-        .apply_abnormal_refund(AbnormalRefundRequest {
-            refund_id: r.refund_id,
-            out_refund_no: "R1".into(),
-            kind: AbnormalRefundKind::MerchantBankCard,
-            sub_mchid: None,
-            bank_type: None,
-            bank_account: None,
-            real_name: None,
-        })
+        .apply_abnormal_refund(AbnormalRefundRequest::to_merchant_bank_card(
+            r.refund_id,
+            "R1",
+        ))
         .unwrap_err());
     assert_eq!(e.1, "INVALID_REQUEST");
     // Bad input never reaches the network.
@@ -354,15 +347,13 @@ fn certificate_and_migration_modes() {
             .set_refund_status("R1".into(), RefundStatus::Abnormal)
             .unwrap();
         client
-            .apply_abnormal_refund(AbnormalRefundRequest {
-                refund_id: r.refund_id,
-                out_refund_no: "R1".into(),
-                kind: AbnormalRefundKind::UserBankCard,
-                sub_mchid: None,
-                bank_type: Some("CMB_DEBIT".into()),
-                bank_account: Some("6214830000000000".into()),
-                real_name: Some("李四".into()),
-            })
+            .apply_abnormal_refund(AbnormalRefundRequest::to_user_bank_card(
+                r.refund_id,
+                "R1",
+                "CMB_DEBIT",
+                "6214830000000000",
+                "李四",
+            ))
             .unwrap();
         assert_eq!(
             sandbox.abnormal_refund_recipient("R1".into()).unwrap()[1],
@@ -661,15 +652,10 @@ fn lifecycle_over_tls_and_a_wrong_certificate_fails_clearly() {
         .set_refund_status("R1".into(), RefundStatus::Abnormal)
         .unwrap();
     client
-        .apply_abnormal_refund(AbnormalRefundRequest {
-            refund_id: r.refund_id,
-            out_refund_no: "R1".into(),
-            kind: AbnormalRefundKind::MerchantBankCard,
-            sub_mchid: None,
-            bank_type: None,
-            bank_account: None,
-            real_name: None,
-        })
+        .apply_abnormal_refund(AbnormalRefundRequest::to_merchant_bank_card(
+            r.refund_id,
+            "R1",
+        ))
         .unwrap();
     sandbox
         .set_refund_status("R1".into(), RefundStatus::Success)

@@ -151,15 +151,10 @@ fn signing_vectors_with_every_backend_and_key_format() {
             );
 
             let c = case(&v, "apply_abnormal_refund");
-            let req = AbnormalRefundRequest {
-                refund_id: "50000000382019052709732678859".into(),
-                out_refund_no: "R20261123001".into(),
-                kind: AbnormalRefundKind::MerchantBankCard,
-                sub_mchid: None,
-                bank_type: None,
-                bank_account: None,
-                real_name: None,
-            };
+            let req = AbnormalRefundRequest::to_merchant_bank_card(
+                "50000000382019052709732678859",
+                "R20261123001",
+            );
             let http = build_apply_abnormal_refund(&cfg, &req, ts(c), &n(c)).unwrap();
             assert_eq!(String::from_utf8(http.body.clone()).unwrap(), s(&c["body"]));
             assert_eq!(
@@ -519,15 +514,13 @@ fn this_crates_outputs_pass_the_independent_checker() {
             );
         }
         // The abnormal-refund body's encrypted fields, as built for the wire.
-        let req = AbnormalRefundRequest {
-            refund_id: "50000000382019052709732678859".into(),
-            out_refund_no: "R1".into(),
-            kind: AbnormalRefundKind::UserBankCard,
-            sub_mchid: None,
-            bank_type: Some("ICBC_DEBIT".into()),
-            bank_account: Some("6222021234567890".into()),
-            real_name: Some("张三".into()),
-        };
+        let req = AbnormalRefundRequest::to_user_bank_card(
+            "50000000382019052709732678859",
+            "R1",
+            "ICBC_DEBIT",
+            "6222021234567890",
+            "张三",
+        );
         let http = build_apply_abnormal_refund(&cfg, &req, 1795000123, "N1").unwrap();
         let body: Value = serde_json::from_slice(&http.body).unwrap();
         oaep.push(json!({"private_key_pem": wx_priv, "plaintext": "6222021234567890", "ciphertext": body["bank_account"]}));

@@ -321,6 +321,44 @@ impl fmt::Debug for AbnormalRefundRequest {
     }
 }
 
+impl AbnormalRefundRequest {
+    /// Refund to the user's debit card (`bank_type` such as `ICBC_DEBIT`); the account and the
+    /// name are given in plain text and encrypted by the library.
+    pub fn to_user_bank_card(
+        refund_id: impl Into<String>,
+        out_refund_no: impl Into<String>,
+        bank_type: impl Into<String>,
+        bank_account: impl Into<String>,
+        real_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            refund_id: refund_id.into(),
+            out_refund_no: out_refund_no.into(),
+            kind: AbnormalRefundKind::UserBankCard,
+            sub_mchid: None,
+            bank_type: Some(bank_type.into()),
+            bank_account: Some(bank_account.into()),
+            real_name: Some(real_name.into()),
+        }
+    }
+
+    /// Refund to the merchant's own bank account.
+    pub fn to_merchant_bank_card(
+        refund_id: impl Into<String>,
+        out_refund_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            refund_id: refund_id.into(),
+            out_refund_no: out_refund_no.into(),
+            kind: AbnormalRefundKind::MerchantBankCard,
+            sub_mchid: None,
+            bank_type: None,
+            bank_account: None,
+            real_name: None,
+        }
+    }
+}
+
 /// Printed without the bank account and name (they are personal data).
 impl fmt::Display for AbnormalRefundRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
