@@ -77,7 +77,7 @@ final class ErrorTests: XCTestCase {
             (create(RefundAmountInput(refund: 1, total: 0)), "amount.total"),
             (create(RefundAmountInput(refund: 1, total: 100, currency: "USD")), "amount.currency"),
             (create(RefundAmountInput(refund: 1, total: 100), outRefundNo: "R 1"), "out_refund_no"),
-            (create(RefundAmountInput(refund: 1, total: 100), outTradeNo: "T1001"), "out_trade_no"),
+            (create(RefundAmountInput(refund: 1, total: 100), outTradeNo: "T10@01"), "out_trade_no"),
             (refundError { try buildQueryRefundRequest(config: cfg, outRefundNo: "", subMchid: nil, timestamp: 1, nonce: "N") }, "out_refund_no"),
             (refundError {
                 try buildApplyAbnormalRefundRequest(config: cfg, request: AbnormalRefundRequest(

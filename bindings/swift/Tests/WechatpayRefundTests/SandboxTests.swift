@@ -23,7 +23,6 @@ final class SandboxTests: XCTestCase {
     }
 
     func testRefundLifecycle() throws {
-        // (The contract sketch says "T1001"; out_trade_no must be 6 to 32 characters.)
         let transactionId = try sandbox.createOrder(outTradeNo: "T100100", total: 10000)
         XCTAssertFalse(transactionId.isEmpty)
 
@@ -67,7 +66,7 @@ final class SandboxTests: XCTestCase {
 
     func testBadInputNeverReachesTheServer() {
         let before = sandbox.requestCount()
-        guard case let .InvalidInput(field, _)? = refundError({ try client.createRefund(request: refund("T1001", "R2", 100, of: 10000)) }) else {
+        guard case let .InvalidInput(field, _)? = refundError({ try client.createRefund(request: refund("T10@01", "R2", 100, of: 10000)) }) else {
             return XCTFail("expected InvalidInput")
         }
         XCTAssertEqual(field, "out_trade_no")

@@ -47,7 +47,6 @@ class SandboxTest {
 
     @Test
     fun `the refund lifecycle`() {
-        // (The contract sketch says "T1001"; out_trade_no must be 6 to 32 characters.)
         val transactionId = sandbox.createOrder("T100100", 10000)
         assertTrue(transactionId.isNotEmpty())
 
@@ -114,7 +113,7 @@ class SandboxTest {
     @Test
     fun `bad input never reaches the server`() {
         val before = sandbox.requestCount()
-        val e = assertThrows<RefundException.InvalidInput> { client.createRefund(refundOf("T1001", "R2", 100, 10000)) }
+        val e = assertThrows<RefundException.InvalidInput> { client.createRefund(refundOf("T10@01", "R2", 100, 10000)) }
         assertEquals("out_trade_no", e.field)
         val e2 = assertThrows<RefundException.InvalidInput> { client.createRefund(refundOf("T100100", "R2", 0, 10000)) }
         assertEquals("amount.refund", e2.field)
