@@ -162,6 +162,24 @@ pub fn normalize_header_name(name: &str) -> String {
     lower.replace('_', "-")
 }
 
+/// Whether `name` (any case, `_` or `-`, optional WSGI `HTTP_` prefix) is the lower-case,
+/// dash-separated `target`; the same rule as [`normalize_header_name`], without allocating.
+pub fn header_name_is(name: &str, target: &str) -> bool {
+    let n = name.trim();
+    let n = match n.get(..5) {
+        Some(p) if p.eq_ignore_ascii_case("http_") => n[5..].trim(),
+        _ => n,
+    };
+    n.len() == target.len()
+        && n.bytes().zip(target.bytes()).all(|(a, b)| {
+            (if a == b'_' {
+                b'-'
+            } else {
+                a.to_ascii_lowercase()
+            }) == b
+        })
+}
+
 /// Look up a header by its normalised lower-case name. When the header appears more than once
 /// with different values the result is an error (an ambiguous signature header is not trusted).
 pub fn find_header<'a, I>(headers: I, name: &str) -> std::result::Result<Option<&'a str>, String>
@@ -170,7 +188,7 @@ where
 {
     let mut found: Option<&'a str> = None;
     for (k, v) in headers {
-        if normalize_header_name(k) == name {
+        if header_name_is(k, name) {
             match found {
                 Some(prev) if prev != v => {
                     return Err(format!(
@@ -210,29 +228,52 @@ impl SignatureHeaders {
     where
         I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
     {
-        // Quoted in every error, so a hostile one is dropped rather than copied around.
-        let request_id = find_header(headers.clone(), header::REQUEST_ID)
-            .ok()
-            .flatten()
+        // One pass, no allocation per header: each name is compared in place.
+        const NAMES: [&str; 6] = [
+            header::REQUEST_ID,
+            header::TIMESTAMP,
+            header::NONCE,
+            header::SIGNATURE,
+            header::SERIAL,
+            header::SIGNATURE_TYPE,
+        ];
+        let mut found: [Option<&str>; 6] = [None; 6];
+        let mut conflict: Option<&str> = None;
+        for (k, v) in headers {
+            if let Some(i) = NAMES.iter().position(|n| header_name_is(k, n)) {
+                match found[i] {
+                    Some(prev) if prev != v => conflict = conflict.or(Some(NAMES[i])),
+                    _ => found[i] = Some(v),
+                }
+            }
+        }
+        // Quoted in every error, so a hostile or ambiguous one is dropped rather than copied.
+        let request_id = found[0]
+            .filter(|_| conflict != Some(header::REQUEST_ID))
             .filter(|v| v.len() <= MAX_HEADER_VALUE && !v.chars().any(char::is_control))
             .map(str::to_string);
-        let get = |name: &str| -> Result<Option<String>> {
-            match find_header(headers.clone(), name) {
-                Ok(Some(v)) if v.len() > MAX_HEADER_VALUE => Err(RefundError::signature(
-                    format!("header {name} is too long ({} bytes)", v.len()),
+        if let Some(name) = conflict.filter(|n| *n != header::REQUEST_ID) {
+            return Err(RefundError::signature(
+                format!("header {name} appears more than once with different values"),
+                request_id,
+            ));
+        }
+        let get = |i: usize| -> Result<Option<String>> {
+            match found[i] {
+                Some(v) if v.len() > MAX_HEADER_VALUE => Err(RefundError::signature(
+                    format!("header {} is too long ({} bytes)", NAMES[i], v.len()),
                     request_id.clone(),
                 )),
-                Ok(v) => Ok(v.map(|s| s.trim().to_string())),
-                Err(e) => Err(RefundError::signature(e, request_id.clone())),
+                v => Ok(v.map(|s| s.trim().to_string())),
             }
         };
         Ok(Self {
-            timestamp: get(header::TIMESTAMP)?,
-            nonce: get(header::NONCE)?,
-            signature: get(header::SIGNATURE)?,
-            serial: get(header::SERIAL)?,
-            signature_type: get(header::SIGNATURE_TYPE)?,
-            request_id,
+            timestamp: get(1)?,
+            nonce: get(2)?,
+            signature: get(3)?,
+            serial: get(4)?,
+            signature_type: get(5)?,
+            request_id: request_id.clone(),
         })
     }
 
@@ -338,6 +379,22 @@ mod tests {
             "wechatpay-serial"
         );
         assert_eq!(normalize_header_name("Request-ID"), "request-id");
+    }
+
+    #[test]
+    fn header_names_compare_without_allocating_by_the_same_rule() {
+        for n in [
+            "Wechatpay-Serial",
+            "HTTP_WECHATPAY_SERIAL",
+            " wechatpay_serial ",
+            "http_ Wechatpay-Serial",
+        ] {
+            assert!(header_name_is(n, header::SERIAL), "{n}");
+            assert_eq!(normalize_header_name(n), header::SERIAL, "{n}");
+        }
+        for n in ["Wechatpay-Serials", "X-Wechatpay-Serial", "wechatpay", ""] {
+            assert!(!header_name_is(n, header::SERIAL), "{n}");
+        }
     }
 
     #[test]
