@@ -23,7 +23,8 @@
 //! # Ok(()) }
 //! ```
 
-#![forbid(unsafe_code)]
+// The CPython accelerator (`python`, only in the wheel) is the one module allowed `unsafe`.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 // RefundError is a flat enum with named fields so that it maps one-to-one onto typed
 // exceptions in Python/Kotlin/Swift; its size only matters on the (rare) error path.
@@ -34,6 +35,8 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod notify;
+#[cfg(feature = "python")]
+mod python;
 pub mod ratelimit;
 pub mod refund;
 #[cfg(feature = "sandbox")]

@@ -23,6 +23,11 @@ macro_rules! wire_enum {
         }
 
         impl $name {
+            /// Every variant in declaration order (`Unknown` last): the order of the
+            /// generated Python enum's members, which the CPython accelerator relies on.
+            #[cfg(feature = "python")]
+            pub(crate) const VARIANTS: &'static [Self] = &[$( Self::$variant, )+ Self::Unknown];
+
             /// The wire value (`"UNKNOWN"` for `Unknown`).
             pub fn as_str(&self) -> &'static str {
                 match self {

@@ -42,29 +42,49 @@ pub fn verify_response<'a>(
         .headers
         .iter()
         .map(|h| (h.name.as_str(), h.value.as_str()));
-    let headers = SignatureHeaders::from_pairs(pairs)?;
-    if response.body.len() as u64 > max_body_bytes {
+    verify_response_parts(
+        keys,
+        response.status,
+        pairs,
+        &response.body,
+        now,
+        max_body_bytes,
+    )
+    .map(|(body, _)| body)
+}
+
+/// [`verify_response`] from borrowed parts (the Python accelerator hands over the caller's
+/// strings and bytes without copying them); also returns the `Request-ID`.
+pub fn verify_response_parts<'a, 'h, I>(
+    keys: &KeyRing,
+    status: u16,
+    headers: I,
+    body: &'a [u8],
+    now: i64,
+    max_body_bytes: u64,
+) -> Result<(&'a [u8], Option<String>)>
+where
+    I: IntoIterator<Item = (&'h str, &'h str)> + Clone,
+{
+    let headers = SignatureHeaders::from_pairs(headers)?;
+    if body.len() as u64 > max_body_bytes {
         return Err(RefundError::decode(
             "response",
             format!(
                 "body of {} bytes exceeds the {max_body_bytes}-byte cap",
-                response.body.len()
+                body.len()
             ),
             headers.request_id.clone(),
         ));
     }
-    let ok = (200..300).contains(&response.status);
+    let ok = (200..300).contains(&status);
     if ok || headers.any_present() {
-        verify_signature(keys, &headers, &response.body, now)?;
+        verify_signature(keys, &headers, body, now)?;
     }
     if ok {
-        return Ok(&response.body);
+        return Ok((body, headers.request_id));
     }
-    Err(api_error(
-        response.status,
-        &response.body,
-        headers.request_id,
-    ))
+    Err(api_error(status, body, headers.request_id))
 }
 
 fn api_error(status: u16, body: &[u8], request_id: Option<String>) -> RefundError {
@@ -127,11 +147,31 @@ pub fn parse_refund_response(
     response: &HttpResponse,
     now: i64,
 ) -> Result<Refund> {
-    let body = verify_response(
+    let pairs = response
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str(), h.value.as_str()));
+    parse_refund_response_parts(config, response.status, pairs, &response.body, now)
+}
+
+/// [`parse_refund_response`] from borrowed parts.
+pub fn parse_refund_response_parts<'h, I>(
+    config: &ClientConfig,
+    status: u16,
+    headers: I,
+    body: &[u8],
+    now: i64,
+) -> Result<Refund>
+where
+    I: IntoIterator<Item = (&'h str, &'h str)> + Clone,
+{
+    let (body, request_id) = verify_response_parts(
         &config.keys,
-        response,
+        status,
+        headers,
+        body,
         now,
         config.options.max_response_bytes,
     )?;
-    decode_refund(body, response.header("Request-ID").map(str::to_string))
+    decode_refund(body, request_id)
 }

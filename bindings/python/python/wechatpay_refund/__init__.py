@@ -1,0 +1,110 @@
+"""WeChat Pay APIv3 refunds from one Rust core: signing, verification, encryption, a blocking
+client and an embedded sandbox.
+
+Everything public comes from the UniFFI-generated module (``wechatpay_refund.wechatpay_refund``,
+package and module of that name; pure Python over ctypes; never edited by hand). The same shared library also carries a CPython
+extension, ``_speedups`` (src/python.rs), that takes over the hot calls -- the sans-IO
+build/parse/verify functions, ``ClientConfig(...)`` and the ``RefundClient`` methods -- with the
+same arguments, the same result classes and the same ``RefundError`` exceptions, at a fraction
+of the marshalling cost. When it cannot load (an interpreter without the stable ABI, e.g. PyPy),
+or when ``WECHATPAY_REFUND_PURE_PYTHON=1`` is set, the generated code serves every call.
+``SPEEDUPS`` tells which one is in use.
+"""
+
+import os as _os
+
+from .wechatpay_refund import *  # noqa: F401,F403
+
+# maturin puts the generated module one level down: wechatpay_refund/wechatpay_refund/.
+from .wechatpay_refund import wechatpay_refund as _generated
+
+__all__ = list(_generated.__all__) + ["SPEEDUPS"]
+
+
+def _load_speedups():
+    """The extension module in the library UniFFI already loaded, or None."""
+    if _os.environ.get("WECHATPAY_REFUND_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        import importlib.machinery
+        import importlib.util
+
+        # The very file ctypes loaded: dlopen() hands back the same handle, so the extension
+        # and the ctypes calls share one copy of the library (and its objects' handles).
+        path = _generated._UniffiLib._name
+        name = __name__ + "._speedups"
+        loader = importlib.machinery.ExtensionFileLoader(name, path)
+        spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except (ImportError, OSError, AttributeError):
+        return None
+
+    def lift_error(data):
+        stream = _generated._UniffiRustBufferStream(data, len(data))
+        return _generated._UniffiFfiConverterTypeRefundError.read(stream)
+
+    module.install(_generated, lift_error)
+    return module
+
+
+#: The generated implementations the accelerator replaced, by name (for the differential tests).
+_PURE = {}
+
+
+def _install(fast):
+    g = globals()
+    for name in (
+        "build_create_refund_request",
+        "build_query_refund_request",
+        "build_apply_abnormal_refund_request",
+        "parse_refund_response",
+        "verify_wechatpay_signature",
+        "parse_notification_at",
+    ):
+        _PURE[name] = g[name]
+        g[name] = getattr(fast, name)
+
+    config_init = _PURE["ClientConfig.__init__"] = _generated.ClientConfig.__init__
+
+    def __init__(self, *args, **kwargs):
+        self._handle = fast.new_client_config(*args, **kwargs)
+
+    __init__.__doc__ = config_init.__doc__
+    __init__.__signature__ = _signature_of(config_init)
+    _generated.ClientConfig.__init__ = __init__
+
+    client = _generated.RefundClient
+    for name in ("create_refund", "query_refund", "apply_abnormal_refund", "parse_notification"):
+        generated_method = _PURE["RefundClient." + name] = getattr(client, name)
+        method = _method(getattr(fast, "client_" + name))
+        method.__name__ = name
+        method.__qualname__ = generated_method.__qualname__
+        method.__doc__ = generated_method.__doc__
+        method.__signature__ = _signature_of(generated_method)
+        setattr(client, name, method)
+
+
+def _method(function):
+    def method(self, *args, **kwargs):
+        return function(self, *args, **kwargs)
+
+    return method
+
+
+def _signature_of(function):
+    import inspect
+
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+
+
+_speedups = _load_speedups()
+if _speedups is not None:
+    _install(_speedups)
+
+#: True when the compiled accelerator serves the hot calls, False when the generated
+#: pure-Python marshalling does (see the module docstring).
+SPEEDUPS = _speedups is not None

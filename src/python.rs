@@ -1,0 +1,1035 @@
+//! CPython accelerator for the Python wheel (feature `python`; never in the Kotlin/Swift builds).
+//!
+//! The Python package is the UniFFI-generated module (`wechatpay_refund/wechatpay_refund.py`,
+//! pure Python over ctypes). That module is the reference implementation, and it is correct,
+//! but its marshalling costs 85–150 µs per call — more than the Rust work of verifying a
+//! response (~21 µs). This module is the accelerator in the `heapq`/`_heapq` sense: the same
+//! shared library, loaded a second time by Python's import machinery as the extension module
+//! `wechatpay_refund._speedups` (`dlopen` of the same file returns the same handle, so there is
+//! one copy of the library's state), replaces the hot calls of the generated module:
+//!
+//! - the sans-IO functions `build_create_refund_request`, `build_query_refund_request`,
+//!   `build_apply_abnormal_refund_request`, `parse_refund_response`,
+//!   `verify_wechatpay_signature`, `parse_notification_at`;
+//! - `ClientConfig(...)` and the `RefundClient` methods `create_refund`, `query_refund`,
+//!   `apply_abnormal_refund`, `parse_notification`.
+//!
+//! Each takes and returns exactly the generated module's objects: arguments are read from the
+//! generated records' attributes and checked like the generated `check_lower` does (a wrong
+//! type is a `TypeError`, an out-of-range integer a `ValueError`); results are instances of the
+//! generated classes, built without running their `__init__` (the instance `__dict__` is filled
+//! in one step); errors are the generated `RefundError` subclasses, lifted by the generated
+//! converter from the bytes UniFFI's own `Lower` writes. The GIL is released while Rust works.
+//! `wechatpay_refund/__init__.py` installs this module and falls back to the generated code
+//! when it cannot load (another interpreter, `WECHATPAY_REFUND_PURE_PYTHON=1`);
+//! `bindings/python/tests/test_speedups.py` checks both give the same results and errors.
+
+// The only unsafe code of the crate: turning a UniFFI object handle (held by a live Python
+// object) into one more strong reference of its `Arc`. See `arc_from_handle`.
+#![allow(unsafe_code)]
+
+use crate::config::{ClientConfig, ClientOptions};
+use crate::error::RefundError;
+use crate::refund::model::{
+    AbnormalRefundKind, AbnormalRefundRequest, CreateRefundRequest, FromAccount, FundsAccount,
+    FundsFrom, GoodsDetailInput, NotificationAmount, NotificationEventType, Promotion,
+    PromotionGoodsDetail, PromotionScope, PromotionType, Refund, RefundAmountInput, RefundChannel,
+    RefundNotification, RefundStatus, RequestFundsAccount,
+};
+use crate::transport::HttpRequest;
+use crate::verify::{verify_signature, SignatureHeaders};
+use crate::RefundClient;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The generated module's classes and helpers, captured once by `install`.
+struct Generated {
+    object_new: Py<PyAny>,
+    empty_tuple: Py<PyTuple>,
+    lift_error: Py<PyAny>,
+    client_config: Py<PyAny>,
+    refund_client: Py<PyAny>,
+    http_header: Py<PyAny>,
+    http_request: Py<PyAny>,
+    funds_from: Py<PyAny>,
+    refund_amount: Py<PyAny>,
+    promotion_goods_detail: Py<PyAny>,
+    promotion: Py<PyAny>,
+    refund: Py<PyAny>,
+    notification_amount: Py<PyAny>,
+    refund_notification: Py<PyAny>,
+    enums: Enums,
+}
+
+/// For each enum, its Python class and its members in declaration order.
+struct Enums {
+    refund_status: (Py<PyAny>, Vec<Py<PyAny>>),
+    refund_channel: (Py<PyAny>, Vec<Py<PyAny>>),
+    funds_account: (Py<PyAny>, Vec<Py<PyAny>>),
+    request_funds_account: (Py<PyAny>, Vec<Py<PyAny>>),
+    from_account: (Py<PyAny>, Vec<Py<PyAny>>),
+    promotion_scope: (Py<PyAny>, Vec<Py<PyAny>>),
+    promotion_type: (Py<PyAny>, Vec<Py<PyAny>>),
+    abnormal_refund_kind: (Py<PyAny>, Vec<Py<PyAny>>),
+    notification_event_type: (Py<PyAny>, Vec<Py<PyAny>>),
+}
+
+static GENERATED: PyOnceLock<Generated> = PyOnceLock::new();
+
+fn generated(py: Python<'_>) -> PyResult<&'static Generated> {
+    GENERATED.get(py).ok_or_else(|| {
+        pyo3::exceptions::PyRuntimeError::new_err(
+            "wechatpay_refund._speedups is not installed (call install() first)",
+        )
+    })
+}
+
+fn enum_members(
+    module: &Bound<'_, PyAny>,
+    name: &str,
+    expected: usize,
+) -> PyResult<(Py<PyAny>, Vec<Py<PyAny>>)> {
+    let cls = module.getattr(name)?;
+    let members: Vec<Py<PyAny>> = cls
+        .try_iter()?
+        .map(|m| m.map(Bound::unbind))
+        .collect::<PyResult<_>>()?;
+    for (i, m) in members.iter().enumerate() {
+        let value: usize = m
+            .bind(module.py())
+            .getattr(intern!(module.py(), "value"))?
+            .extract()?;
+        if value != i {
+            return Err(PyValueError::new_err(format!(
+                "{name}: member {i} has value {value}"
+            )));
+        }
+    }
+    if members.len() != expected {
+        return Err(PyValueError::new_err(format!(
+            "{name} has {} members in Python and {expected} in Rust: the generated module does not match this library",
+            members.len()
+        )));
+    }
+    Ok((cls.unbind(), members))
+}
+
+/// Capture the generated module's classes. `lift_error(bytes) -> RefundError` is the
+/// generated converter applied to a byte stream (see `wechatpay_refund/__init__.py`).
+#[pyfunction]
+fn install(module: &Bound<'_, PyAny>, lift_error: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = module.py();
+    let class = |name: &str| -> PyResult<Py<PyAny>> {
+        let c = module.getattr(name)?;
+        c.cast::<PyType>()?;
+        Ok(c.unbind())
+    };
+    let enums = Enums {
+        refund_status: enum_members(module, "RefundStatus", RefundStatus::VARIANTS.len())?,
+        refund_channel: enum_members(module, "RefundChannel", RefundChannel::VARIANTS.len())?,
+        funds_account: enum_members(module, "FundsAccount", FundsAccount::VARIANTS.len())?,
+        request_funds_account: enum_members(
+            module,
+            "RequestFundsAccount",
+            RequestFundsAccount::VARIANTS.len(),
+        )?,
+        from_account: enum_members(module, "FromAccount", FromAccount::VARIANTS.len())?,
+        promotion_scope: enum_members(module, "PromotionScope", PromotionScope::VARIANTS.len())?,
+        promotion_type: enum_members(module, "PromotionType", PromotionType::VARIANTS.len())?,
+        abnormal_refund_kind: enum_members(
+            module,
+            "AbnormalRefundKind",
+            AbnormalRefundKind::VARIANTS.len(),
+        )?,
+        notification_event_type: enum_members(
+            module,
+            "NotificationEventType",
+            NotificationEventType::VARIANTS.len(),
+        )?,
+    };
+    let g = Generated {
+        object_new: py
+            .import("builtins")?
+            .getattr("object")?
+            .getattr("__new__")?
+            .unbind(),
+        empty_tuple: PyTuple::empty(py).unbind(),
+        lift_error: lift_error.clone().unbind(),
+        client_config: class("ClientConfig")?,
+        refund_client: class("RefundClient")?,
+        http_header: class("HttpHeader")?,
+        http_request: class("HttpRequest")?,
+        funds_from: class("FundsFrom")?,
+        refund_amount: class("RefundAmount")?,
+        promotion_goods_detail: class("PromotionGoodsDetail")?,
+        promotion: class("Promotion")?,
+        refund: class("Refund")?,
+        notification_amount: class("NotificationAmount")?,
+        refund_notification: class("RefundNotification")?,
+        enums,
+    };
+    // A second install (a reload) keeps the first capture: the classes are the same objects
+    // for as long as the process lives.
+    let _ = GENERATED.set(py, g);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// The generated `RefundError` subclass for `err`, built by the generated converter from the
+/// bytes UniFFI's own `Lower` writes: the same exception the generated code would raise.
+fn raise(py: Python<'_>, g: &Generated, err: RefundError) -> PyErr {
+    let mut buf = Vec::new();
+    <RefundError as uniffi::Lower<crate::UniFfiTag>>::write(err, &mut buf);
+    match g.lift_error.bind(py).call1((PyBytes::new(py, &buf),)) {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// UniFFI object handles
+
+/// One more strong reference to the Rust object behind a generated object (`ClientConfig`,
+/// `RefundClient`): checks the class first (`TypeError` like the generated `check_lower`).
+fn arc_from_object<T: Send + Sync>(
+    obj: &Bound<'_, PyAny>,
+    class: &Py<PyAny>,
+    name: &str,
+) -> PyResult<Arc<T>> {
+    if !obj.is_instance(class.bind(obj.py()))? {
+        return Err(PyTypeError::new_err(format!(
+            "Expected {name} instance, {} found",
+            obj.get_type().name()?
+        )));
+    }
+    let handle: u64 = obj.getattr(intern!(obj.py(), "_handle"))?.extract()?;
+    // Rust handles are non-null, aligned pointers (UniFFI: foreign handles have bit 0 set).
+    if handle == 0 || handle & 1 == 1 {
+        return Err(PyValueError::new_err(format!("{name} has no live handle")));
+    }
+    // SAFETY: `obj` is an instance of the generated class for `T` whose `_handle` is
+    // `uniffi::ffi::Handle::from_arc(Arc<T>)`, i.e. `Arc::into_raw`, and `obj` holds that
+    // strong reference until its `__del__` frees it. We hold a reference to `obj` (and the
+    // GIL) here, so the count is at least 1 while we add ours; the new `Arc` is ours to drop.
+    unsafe {
+        let ptr = uniffi::ffi::Handle::from_raw_unchecked(handle).as_pointer::<T>();
+        Arc::increment_strong_count(ptr);
+        Ok(Arc::from_raw(ptr))
+    }
+}
+
+/// Hand an `Arc` to a generated object: the handle the generated `_uniffi_make_instance` and
+/// `__del__` expect (the same as UniFFI's `Lower` of an object).
+fn handle_of<T>(arc: Arc<T>) -> u64 {
+    uniffi::ffi::Handle::from_arc(arc).as_raw()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python -> Rust, checked like the generated `check_lower`
+
+fn get_str(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    match obj.cast::<PyString>() {
+        Ok(s) => Ok(s.to_str()?.to_owned()),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "argument must be str, not {}",
+            obj.get_type().name()?
+        ))),
+    }
+}
+
+fn get_opt_str(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if obj.is_none() {
+        Ok(None)
+    } else {
+        get_str(obj).map(Some)
+    }
+}
+
+fn get_int<T>(
+    obj: &Bound<'_, PyAny>,
+    class_name: &str,
+    min: i128,
+    max_exclusive: i128,
+) -> PyResult<T>
+where
+    T: TryFrom<i128>,
+{
+    let index = obj
+        .call_method0(intern!(obj.py(), "__index__"))
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "'{}' object cannot be interpreted as an integer",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+    let out_of_range = || {
+        PyValueError::new_err(format!(
+            "{class_name} requires {min} <= value < {max_exclusive}"
+        ))
+    };
+    let v: i128 = index.extract().map_err(|_| out_of_range())?;
+    if v < min || v >= max_exclusive {
+        return Err(out_of_range());
+    }
+    T::try_from(v).map_err(|_| out_of_range())
+}
+
+fn get_i64(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    // Exact ints (the common case) skip the `__index__` call.
+    if let Ok(v) = obj.cast_exact::<pyo3::types::PyInt>() {
+        if let Ok(v) = v.extract::<i64>() {
+            return Ok(v);
+        }
+    }
+    get_int(obj, "i64", i64::MIN as i128, i64::MAX as i128 + 1)
+}
+
+fn get_u16(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
+    get_int(obj, "u16", 0, u16::MAX as i128 + 1)
+}
+
+fn get_u32(obj: &Bound<'_, PyAny>) -> PyResult<u32> {
+    get_int(obj, "u32", 0, u32::MAX as i128 + 1)
+}
+
+fn get_u64(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    get_int(obj, "u64", 0, u64::MAX as i128 + 1)
+}
+
+fn get_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    // bytearray, memoryview, anything with the buffer protocol: like the generated
+    // `memoryview(value)` check.
+    let view = obj
+        .py()
+        .import(intern!(obj.py(), "builtins"))?
+        .getattr(intern!(obj.py(), "memoryview"))?
+        .call1((obj,))
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "a bytes-like object is required, not '{}'",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+    let bytes = view.call_method0(intern!(obj.py(), "tobytes"))?;
+    Ok(bytes.cast::<PyBytes>()?.as_bytes().to_vec())
+}
+
+/// The caller's `str` objects, checked like `get_str`, kept alive so that their UTF-8 can be
+/// borrowed (no copy) while the GIL is released.
+fn str_obj<'py>(obj: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
+    match obj.cast_into::<PyString>() {
+        Ok(s) => Ok(s),
+        Err(e) => Err(PyTypeError::new_err(format!(
+            "argument must be str, not {}",
+            e.into_inner().get_type().name()?
+        ))),
+    }
+}
+
+/// A list of `HttpHeader` as (name, value) string objects.
+fn header_list_objs<'py>(
+    obj: &Bound<'py, PyAny>,
+) -> PyResult<Vec<(Bound<'py, PyString>, Bound<'py, PyString>)>> {
+    let py = obj.py();
+    obj.try_iter()?
+        .map(|h| {
+            let h = h?;
+            Ok((
+                str_obj(h.getattr(intern!(py, "name"))?)?,
+                str_obj(h.getattr(intern!(py, "value"))?)?,
+            ))
+        })
+        .collect()
+}
+
+/// A `dict[str, str]` as (name, value) string objects.
+fn header_map_objs<'py>(
+    obj: &Bound<'py, PyAny>,
+) -> PyResult<Vec<(Bound<'py, PyString>, Bound<'py, PyString>)>> {
+    let items = obj.call_method0(intern!(obj.py(), "items"))?;
+    items
+        .try_iter()?
+        .map(|item| {
+            let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
+            Ok((str_obj(k)?, str_obj(v)?))
+        })
+        .collect()
+}
+
+fn borrow_pairs<'a>(
+    objs: &'a [(Bound<'_, PyString>, Bound<'_, PyString>)],
+) -> PyResult<Vec<(&'a str, &'a str)>> {
+    objs.iter()
+        .map(|(n, v)| Ok((n.to_str()?, v.to_str()?)))
+        .collect()
+}
+
+/// Body bytes: borrowed from a `bytes` object, copied from any other buffer.
+enum Body<'py> {
+    Bytes(Bound<'py, PyBytes>),
+    Owned(Vec<u8>),
+}
+
+impl Body<'_> {
+    fn of<'py>(obj: Bound<'py, PyAny>) -> PyResult<Body<'py>> {
+        match obj.cast_into::<PyBytes>() {
+            Ok(b) => Ok(Body::Bytes(b)),
+            Err(e) => get_bytes(&e.into_inner()).map(Body::Owned),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Body::Bytes(b) => b.as_bytes(),
+            Body::Owned(v) => v,
+        }
+    }
+}
+
+fn get_list<T>(
+    obj: &Bound<'_, PyAny>,
+    g: &Generated,
+    item: impl Fn(&Bound<'_, PyAny>, &Generated) -> PyResult<T>,
+) -> PyResult<Vec<T>> {
+    // The generated sequence converter iterates whatever it is given.
+    obj.try_iter()?.map(|x| item(&x?, g)).collect()
+}
+
+fn get_enum<T: Copy>(
+    obj: &Bound<'_, PyAny>,
+    (class, _): &(Py<PyAny>, Vec<Py<PyAny>>),
+    variants: &[T],
+) -> PyResult<T> {
+    if obj.is_instance(class.bind(obj.py()))? {
+        let i: usize = obj.getattr(intern!(obj.py(), "value"))?.extract()?;
+        if let Some(v) = variants.get(i) {
+            return Ok(*v);
+        }
+    }
+    // What the generated `check_lower` raises for anything that is not a member.
+    Err(PyValueError::new_err(obj.clone().unbind()))
+}
+
+fn attr<'py>(obj: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    obj.getattr(name)
+}
+
+fn funds_from_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<FundsFrom> {
+    let py = o.py();
+    Ok(FundsFrom {
+        account: get_enum(
+            &attr(o, intern!(py, "account"))?,
+            &g.enums.from_account,
+            FromAccount::VARIANTS,
+        )?,
+        amount: get_i64(&attr(o, intern!(py, "amount"))?)?,
+    })
+}
+
+fn goods_detail_input_py(o: &Bound<'_, PyAny>, _g: &Generated) -> PyResult<GoodsDetailInput> {
+    let py = o.py();
+    Ok(GoodsDetailInput {
+        merchant_goods_id: get_str(&attr(o, intern!(py, "merchant_goods_id"))?)?,
+        unit_price: get_i64(&attr(o, intern!(py, "unit_price"))?)?,
+        refund_amount: get_i64(&attr(o, intern!(py, "refund_amount"))?)?,
+        refund_quantity: get_i64(&attr(o, intern!(py, "refund_quantity"))?)?,
+        wechatpay_goods_id: get_opt_str(&attr(o, intern!(py, "wechatpay_goods_id"))?)?,
+        goods_name: get_opt_str(&attr(o, intern!(py, "goods_name"))?)?,
+    })
+}
+
+fn create_refund_request_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<CreateRefundRequest> {
+    let py = o.py();
+    let amount = attr(o, intern!(py, "amount"))?;
+    let funds_account = attr(o, intern!(py, "funds_account"))?;
+    Ok(CreateRefundRequest {
+        out_refund_no: get_str(&attr(o, intern!(py, "out_refund_no"))?)?,
+        amount: RefundAmountInput {
+            refund: get_i64(&attr(&amount, intern!(py, "refund"))?)?,
+            total: get_i64(&attr(&amount, intern!(py, "total"))?)?,
+            currency: get_str(&attr(&amount, intern!(py, "currency"))?)?,
+            from: get_list(&attr(&amount, intern!(py, "_from"))?, g, funds_from_py)?,
+        },
+        transaction_id: get_opt_str(&attr(o, intern!(py, "transaction_id"))?)?,
+        out_trade_no: get_opt_str(&attr(o, intern!(py, "out_trade_no"))?)?,
+        sub_mchid: get_opt_str(&attr(o, intern!(py, "sub_mchid"))?)?,
+        reason: get_opt_str(&attr(o, intern!(py, "reason"))?)?,
+        notify_url: get_opt_str(&attr(o, intern!(py, "notify_url"))?)?,
+        funds_account: if funds_account.is_none() {
+            None
+        } else {
+            Some(get_enum(
+                &funds_account,
+                &g.enums.request_funds_account,
+                RequestFundsAccount::VARIANTS,
+            )?)
+        },
+        goods_detail: get_list(
+            &attr(o, intern!(py, "goods_detail"))?,
+            g,
+            goods_detail_input_py,
+        )?,
+    })
+}
+
+fn abnormal_refund_request_py(
+    o: &Bound<'_, PyAny>,
+    g: &Generated,
+) -> PyResult<AbnormalRefundRequest> {
+    let py = o.py();
+    Ok(AbnormalRefundRequest {
+        refund_id: get_str(&attr(o, intern!(py, "refund_id"))?)?,
+        out_refund_no: get_str(&attr(o, intern!(py, "out_refund_no"))?)?,
+        kind: get_enum(
+            &attr(o, intern!(py, "kind"))?,
+            &g.enums.abnormal_refund_kind,
+            AbnormalRefundKind::VARIANTS,
+        )?,
+        sub_mchid: get_opt_str(&attr(o, intern!(py, "sub_mchid"))?)?,
+        bank_type: get_opt_str(&attr(o, intern!(py, "bank_type"))?)?,
+        bank_account: get_opt_str(&attr(o, intern!(py, "bank_account"))?)?,
+        real_name: get_opt_str(&attr(o, intern!(py, "real_name"))?)?,
+    })
+}
+
+/// `dict[str, str]` like the generated map converter (`.items()`), owned.
+fn header_map_py(o: &Bound<'_, PyAny>) -> PyResult<HashMap<String, String>> {
+    let objs = header_map_objs(o)?;
+    borrow_pairs(&objs).map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    })
+}
+
+fn client_options_py(o: &Bound<'_, PyAny>) -> PyResult<ClientOptions> {
+    let py = o.py();
+    Ok(ClientOptions {
+        backup_base_url: get_opt_str(&attr(o, intern!(py, "backup_base_url"))?)?,
+        user_agent: get_opt_str(&attr(o, intern!(py, "user_agent"))?)?,
+        connect_timeout_ms: get_u64(&attr(o, intern!(py, "connect_timeout_ms"))?)?,
+        read_timeout_ms: get_u64(&attr(o, intern!(py, "read_timeout_ms"))?)?,
+        max_attempts: get_u32(&attr(o, intern!(py, "max_attempts"))?)?,
+        deadline_ms: get_u64(&attr(o, intern!(py, "deadline_ms"))?)?,
+        initial_backoff_ms: get_u64(&attr(o, intern!(py, "initial_backoff_ms"))?)?,
+        max_backoff_ms: get_u64(&attr(o, intern!(py, "max_backoff_ms"))?)?,
+        max_response_bytes: get_u64(&attr(o, intern!(py, "max_response_bytes"))?)?,
+        allow_http_notify_url: attr(o, intern!(py, "allow_http_notify_url"))?.is_truthy()?,
+        trust_roots_pem: get_list(
+            &attr(o, intern!(py, "trust_roots_pem"))?,
+            generated(py)?,
+            |x, _| get_str(x),
+        )?,
+        rate_limit: attr(o, intern!(py, "rate_limit"))?.is_truthy()?,
+        replay_guard_capacity: get_u32(&attr(o, intern!(py, "replay_guard_capacity"))?)?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rust -> Python: instances of the generated classes
+
+/// A bare instance of a generated record class, as `object.__new__(cls)` makes it, without the
+/// generated `__init__` (which would only assign the attributes `record!` then sets one by one,
+/// in the same order, so the instance keeps CPython's compact shared-key attribute storage).
+/// The class's `tp_new` slot is called directly: the same function `object.__new__` reaches,
+/// without building two argument tuples on the way.
+fn new_instance<'py>(
+    py: Python<'py>,
+    g: &Generated,
+    class: &Py<PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    // `install` checked that every record class is a type object.
+    let tp = class.as_ptr().cast::<pyo3::ffi::PyTypeObject>();
+    // SAFETY: `tp` is a live type object (we hold a reference in `Generated`); `PyType_GetSlot`
+    // returns its `tp_new`, a `newfunc`, or null; `tp_new(type, (), NULL)` is the documented
+    // way to create an instance and returns a new reference or null with an exception set.
+    unsafe {
+        let slot = pyo3::ffi::PyType_GetSlot(tp, pyo3::ffi::Py_tp_new);
+        if slot.is_null() {
+            return g.object_new.bind(py).call1((class.bind(py),));
+        }
+        let tp_new: pyo3::ffi::newfunc = std::mem::transmute(slot);
+        let obj = tp_new(tp, g.empty_tuple.as_ptr(), std::ptr::null_mut());
+        Bound::from_owned_ptr_or_err(py, obj)
+    }
+}
+
+macro_rules! record {
+    ($py:expr, $g:expr, $class:expr; $($key:literal => $value:expr),+ $(,)?) => {{
+        let obj = new_instance($py, $g, $class)?;
+        $( obj.setattr(intern!($py, $key), $value)?; )+
+        obj
+    }};
+}
+
+fn py_opt_str<'py>(py: Python<'py>, v: &Option<String>) -> Bound<'py, PyAny> {
+    match v {
+        Some(s) => PyString::new(py, s).into_any(),
+        None => py.None().into_bound(py),
+    }
+}
+
+fn py_opt_i64<'py>(py: Python<'py>, v: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Some(n) => n.into_pyobject(py)?.into_any(),
+        None => py.None().into_bound(py),
+    })
+}
+
+fn py_enum<'py, T: Copy + Into<usize>>(
+    py: Python<'py>,
+    (_, members): &(Py<PyAny>, Vec<Py<PyAny>>),
+    v: T,
+) -> Bound<'py, PyAny> {
+    members[v.into()].bind(py).clone()
+}
+
+fn py_opt_enum<'py, T: Copy + Into<usize>>(
+    py: Python<'py>,
+    e: &(Py<PyAny>, Vec<Py<PyAny>>),
+    v: Option<T>,
+) -> Bound<'py, PyAny> {
+    match v {
+        Some(v) => py_enum(py, e, v),
+        None => py.None().into_bound(py),
+    }
+}
+
+macro_rules! ordinal {
+    ($($t:ty),+) => {$(
+        impl From<$t> for usize {
+            fn from(v: $t) -> usize {
+                v as usize
+            }
+        }
+    )+};
+}
+ordinal!(
+    RefundStatus,
+    RefundChannel,
+    FundsAccount,
+    FromAccount,
+    PromotionScope,
+    PromotionType,
+    NotificationEventType
+);
+
+fn py_funds_from<'py>(
+    py: Python<'py>,
+    g: &Generated,
+    v: &FundsFrom,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(record!(py, g, &g.funds_from;
+        "account" => py_enum(py, &g.enums.from_account, v.account),
+        "amount" => v.amount,
+    ))
+}
+
+fn py_list<'py, T>(
+    py: Python<'py>,
+    g: &Generated,
+    items: &[T],
+    f: impl Fn(Python<'py>, &Generated, &T) -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for item in items {
+        list.append(f(py, g, item)?)?;
+    }
+    Ok(list)
+}
+
+fn py_goods_detail<'py>(
+    py: Python<'py>,
+    g: &Generated,
+    v: &PromotionGoodsDetail,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(record!(py, g, &g.promotion_goods_detail;
+        "merchant_goods_id" => py_opt_str(py, &v.merchant_goods_id),
+        "wechatpay_goods_id" => py_opt_str(py, &v.wechatpay_goods_id),
+        "goods_id" => py_opt_str(py, &v.goods_id),
+        "goods_name" => py_opt_str(py, &v.goods_name),
+        "unit_price" => v.unit_price,
+        "refund_amount" => py_opt_i64(py, v.refund_amount)?,
+        "refund_quantity" => py_opt_i64(py, v.refund_quantity)?,
+        "quantity" => py_opt_i64(py, v.quantity)?,
+        "discount_amount" => py_opt_i64(py, v.discount_amount)?,
+        "goods_remark" => py_opt_str(py, &v.goods_remark),
+    ))
+}
+
+fn py_promotion<'py>(py: Python<'py>, g: &Generated, v: &Promotion) -> PyResult<Bound<'py, PyAny>> {
+    Ok(record!(py, g, &g.promotion;
+        "coupon_id" => py_opt_str(py, &v.coupon_id),
+        "name" => py_opt_str(py, &v.name),
+        "scope" => py_opt_enum(py, &g.enums.promotion_scope, v.scope),
+        "promotion_type" => py_opt_enum(py, &g.enums.promotion_type, v.promotion_type),
+        "amount" => v.amount,
+        "refund_amount" => py_opt_i64(py, v.refund_amount)?,
+        "stock_id" => py_opt_str(py, &v.stock_id),
+        "wechatpay_contribute" => py_opt_i64(py, v.wechatpay_contribute)?,
+        "merchant_contribute" => py_opt_i64(py, v.merchant_contribute)?,
+        "other_contribute" => py_opt_i64(py, v.other_contribute)?,
+        "currency" => py_opt_str(py, &v.currency),
+        "goods_detail" => py_list(py, g, &v.goods_detail, py_goods_detail)?,
+    ))
+}
+
+fn py_refund<'py>(py: Python<'py>, g: &Generated, v: &Refund) -> PyResult<Bound<'py, PyAny>> {
+    let a = &v.amount;
+    let amount = record!(py, g, &g.refund_amount;
+        "total" => a.total,
+        "refund" => a.refund,
+        "_from" => py_list(py, g, &a.from, py_funds_from)?,
+        "payer_total" => a.payer_total,
+        "payer_refund" => a.payer_refund,
+        "settlement_refund" => a.settlement_refund,
+        "settlement_total" => a.settlement_total,
+        "discount_refund" => a.discount_refund,
+        "currency" => &a.currency,
+        "refund_fee" => py_opt_i64(py, a.refund_fee)?,
+    );
+    Ok(record!(py, g, &g.refund;
+        "refund_id" => &v.refund_id,
+        "out_refund_no" => &v.out_refund_no,
+        "transaction_id" => &v.transaction_id,
+        "out_trade_no" => &v.out_trade_no,
+        "channel" => py_enum(py, &g.enums.refund_channel, v.channel),
+        "user_received_account" => &v.user_received_account,
+        "success_time" => py_opt_str(py, &v.success_time),
+        "create_time" => &v.create_time,
+        "status" => py_enum(py, &g.enums.refund_status, v.status),
+        "funds_account" => py_opt_enum(py, &g.enums.funds_account, v.funds_account),
+        "amount" => amount,
+        "promotion_detail" => py_list(py, g, &v.promotion_detail, py_promotion)?,
+        "raw_json" => &v.raw_json,
+    ))
+}
+
+fn py_notification<'py>(
+    py: Python<'py>,
+    g: &Generated,
+    v: &RefundNotification,
+) -> PyResult<Bound<'py, PyAny>> {
+    let a: &NotificationAmount = &v.amount;
+    let amount = record!(py, g, &g.notification_amount;
+        "total" => a.total,
+        "refund" => a.refund,
+        "payer_total" => a.payer_total,
+        "payer_refund" => a.payer_refund,
+    );
+    Ok(record!(py, g, &g.refund_notification;
+        "id" => &v.id,
+        "create_time" => &v.create_time,
+        "event_type" => py_enum(py, &g.enums.notification_event_type, v.event_type),
+        "summary" => &v.summary,
+        "mchid" => py_opt_str(py, &v.mchid),
+        "sp_mchid" => py_opt_str(py, &v.sp_mchid),
+        "sub_mchid" => py_opt_str(py, &v.sub_mchid),
+        "out_trade_no" => &v.out_trade_no,
+        "transaction_id" => &v.transaction_id,
+        "out_refund_no" => &v.out_refund_no,
+        "refund_id" => &v.refund_id,
+        "refund_status" => py_enum(py, &g.enums.refund_status, v.refund_status),
+        "success_time" => py_opt_str(py, &v.success_time),
+        "user_received_account" => &v.user_received_account,
+        "amount" => amount,
+        "raw_json" => &v.raw_json,
+    ))
+}
+
+fn py_http_request<'py>(
+    py: Python<'py>,
+    g: &Generated,
+    v: &HttpRequest,
+) -> PyResult<Bound<'py, PyAny>> {
+    let headers = PyList::empty(py);
+    for h in &v.headers {
+        headers.append(record!(py, g, &g.http_header; "name" => &h.name, "value" => &h.value))?;
+    }
+    Ok(record!(py, g, &g.http_request;
+        "method" => &v.method,
+        "url" => &v.url,
+        "headers" => headers,
+        "body" => PyBytes::new(py, &v.body),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The accelerated calls. Signatures are the generated ones (positional or keyword).
+
+fn config_arg(config: &Bound<'_, PyAny>, g: &Generated) -> PyResult<Arc<ClientConfig>> {
+    arc_from_object(config, &g.client_config, "ClientConfig")
+}
+
+fn client_arg(client: &Bound<'_, PyAny>, g: &Generated) -> PyResult<Arc<RefundClient>> {
+    arc_from_object(client, &g.refund_client, "RefundClient")
+}
+
+#[pyfunction]
+fn build_create_refund_request<'py>(
+    config: &Bound<'py, PyAny>,
+    request: &Bound<'py, PyAny>,
+    timestamp: &Bound<'py, PyAny>,
+    nonce: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = config.py();
+    let g = generated(py)?;
+    let config = config_arg(config, g)?;
+    let request = create_refund_request_py(request, g)?;
+    let (timestamp, nonce) = (get_i64(timestamp)?, get_str(nonce)?);
+    let out = py.detach(|| crate::build_create_refund_request(config, request, timestamp, nonce));
+    py_http_request(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+#[pyfunction]
+fn build_query_refund_request<'py>(
+    config: &Bound<'py, PyAny>,
+    out_refund_no: &Bound<'py, PyAny>,
+    sub_mchid: &Bound<'py, PyAny>,
+    timestamp: &Bound<'py, PyAny>,
+    nonce: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = config.py();
+    let g = generated(py)?;
+    let config = config_arg(config, g)?;
+    let (out_refund_no, sub_mchid) = (get_str(out_refund_no)?, get_opt_str(sub_mchid)?);
+    let (timestamp, nonce) = (get_i64(timestamp)?, get_str(nonce)?);
+    let out = py.detach(|| {
+        crate::build_query_refund_request(config, out_refund_no, sub_mchid, timestamp, nonce)
+    });
+    py_http_request(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+#[pyfunction]
+fn build_apply_abnormal_refund_request<'py>(
+    config: &Bound<'py, PyAny>,
+    request: &Bound<'py, PyAny>,
+    timestamp: &Bound<'py, PyAny>,
+    nonce: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = config.py();
+    let g = generated(py)?;
+    let config = config_arg(config, g)?;
+    let request = abnormal_refund_request_py(request, g)?;
+    let (timestamp, nonce) = (get_i64(timestamp)?, get_str(nonce)?);
+    let out =
+        py.detach(|| crate::build_apply_abnormal_refund_request(config, request, timestamp, nonce));
+    py_http_request(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+#[pyfunction]
+fn parse_refund_response<'py>(
+    config: &Bound<'py, PyAny>,
+    response: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = config.py();
+    let g = generated(py)?;
+    let config = config_arg(config, g)?;
+    let status = get_u16(&attr(response, intern!(py, "status"))?)?;
+    let headers = header_list_objs(&attr(response, intern!(py, "headers"))?)?;
+    let body = Body::of(attr(response, intern!(py, "body"))?)?;
+    let now = get_i64(now)?;
+    // The headers and the body are borrowed from the caller's objects, which `headers` and
+    // `body` keep alive (and which are immutable) while the GIL is released.
+    let pairs = borrow_pairs(&headers)?;
+    let body = body.as_slice();
+    let out = py.detach(|| {
+        crate::refund::response::parse_refund_response_parts(
+            &config,
+            status,
+            pairs.iter().copied(),
+            body,
+            now,
+        )
+    });
+    py_refund(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+#[pyfunction]
+fn verify_wechatpay_signature<'py>(
+    config: &Bound<'py, PyAny>,
+    headers: &Bound<'py, PyAny>,
+    body: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+) -> PyResult<()> {
+    let py = config.py();
+    let g = generated(py)?;
+    let config = config_arg(config, g)?;
+    let headers = header_list_objs(headers)?;
+    let body = Body::of(body.clone())?;
+    let now = get_i64(now)?;
+    let pairs = borrow_pairs(&headers)?;
+    let body = body.as_slice();
+    py.detach(|| {
+        let h = SignatureHeaders::from_pairs(pairs.iter().copied())?;
+        verify_signature(&config.keys, &h, body, now)
+    })
+    .map_err(|e| raise(py, g, e))
+}
+
+#[pyfunction]
+fn parse_notification_at<'py>(
+    config: &Bound<'py, PyAny>,
+    headers: &Bound<'py, PyAny>,
+    body: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = config.py();
+    let g = generated(py)?;
+    let config = config_arg(config, g)?;
+    let headers = header_map_objs(headers)?;
+    let body = Body::of(body.clone())?;
+    let now = get_i64(now)?;
+    let pairs = borrow_pairs(&headers)?;
+    let body = body.as_slice();
+    let out = py.detach(|| {
+        crate::notify::parse_notification(
+            &config.keys,
+            &config.api_v3_key,
+            config.backend,
+            pairs.iter().copied(),
+            body,
+            now,
+        )
+    });
+    py_notification(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+/// The handle of a new `ClientConfig`, for the generated class's `__init__` to adopt.
+#[pyfunction]
+#[pyo3(signature = (
+    mchid, merchant_serial_no, merchant_private_key_pem, api_v3_key,
+    wechatpay_public_key_id=None, wechatpay_public_key_pem=None,
+    platform_certificates_pem=None, base_url=None, options=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn new_client_config(
+    py: Python<'_>,
+    mchid: &Bound<'_, PyAny>,
+    merchant_serial_no: &Bound<'_, PyAny>,
+    merchant_private_key_pem: &Bound<'_, PyAny>,
+    api_v3_key: &Bound<'_, PyAny>,
+    wechatpay_public_key_id: Option<&Bound<'_, PyAny>>,
+    wechatpay_public_key_pem: Option<&Bound<'_, PyAny>>,
+    platform_certificates_pem: Option<&Bound<'_, PyAny>>,
+    base_url: Option<&Bound<'_, PyAny>>,
+    options: Option<&Bound<'_, PyAny>>,
+) -> PyResult<u64> {
+    let g = generated(py)?;
+    let opt_str =
+        |v: Option<&Bound<'_, PyAny>>| v.map(get_opt_str).transpose().map(Option::flatten);
+    let mchid = get_str(mchid)?;
+    let serial = get_str(merchant_serial_no)?;
+    // `ClientConfig::new` zeroizes its copies of both secrets when it is done with them.
+    let key_pem = get_str(merchant_private_key_pem)?;
+    let api_v3_key = get_str(api_v3_key)?;
+    let key_id = opt_str(wechatpay_public_key_id)?;
+    let key_pem_wx = opt_str(wechatpay_public_key_pem)?;
+    let certs = match platform_certificates_pem {
+        Some(v) => get_list(v, g, |x, _| get_str(x))?,
+        None => Vec::new(),
+    };
+    let base_url = opt_str(base_url)?;
+    let options = match options {
+        Some(o) if !o.is_none() => Some(client_options_py(o)?),
+        _ => None,
+    };
+    let out = py.detach(|| {
+        ClientConfig::new(
+            mchid, serial, key_pem, api_v3_key, key_id, key_pem_wx, certs, base_url, options,
+        )
+    });
+    Ok(handle_of(out.map_err(|e| raise(py, g, e))?))
+}
+
+#[pyfunction]
+fn client_create_refund<'py>(
+    client: &Bound<'py, PyAny>,
+    request: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = client.py();
+    let g = generated(py)?;
+    let client = client_arg(client, g)?;
+    let request = create_refund_request_py(request, g)?;
+    let out = py.detach(|| client.create_refund(request));
+    py_refund(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+#[pyfunction]
+#[pyo3(signature = (client, out_refund_no, sub_mchid=None))]
+fn client_query_refund<'py>(
+    client: &Bound<'py, PyAny>,
+    out_refund_no: &Bound<'py, PyAny>,
+    sub_mchid: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = client.py();
+    let g = generated(py)?;
+    let client = client_arg(client, g)?;
+    let out_refund_no = get_str(out_refund_no)?;
+    let sub_mchid = sub_mchid.map(get_opt_str).transpose()?.flatten();
+    let out = py.detach(|| client.query_refund(out_refund_no, sub_mchid));
+    py_refund(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+#[pyfunction]
+fn client_apply_abnormal_refund<'py>(
+    client: &Bound<'py, PyAny>,
+    request: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = client.py();
+    let g = generated(py)?;
+    let client = client_arg(client, g)?;
+    let request = abnormal_refund_request_py(request, g)?;
+    let out = py.detach(|| client.apply_abnormal_refund(request));
+    py_refund(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+#[pyfunction]
+fn client_parse_notification<'py>(
+    client: &Bound<'py, PyAny>,
+    headers: &Bound<'py, PyAny>,
+    body: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = client.py();
+    let g = generated(py)?;
+    let client = client_arg(client, g)?;
+    let headers = header_map_py(headers)?;
+    let body = get_bytes(body)?;
+    let out = py.detach(|| client.parse_notification(headers, body));
+    py_notification(py, g, &out.map_err(|e| raise(py, g, e))?)
+}
+
+#[pymodule]
+fn _speedups(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(install, m)?)?;
+    m.add_function(wrap_pyfunction!(build_create_refund_request, m)?)?;
+    m.add_function(wrap_pyfunction!(build_query_refund_request, m)?)?;
+    m.add_function(wrap_pyfunction!(build_apply_abnormal_refund_request, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_refund_response, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_wechatpay_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_notification_at, m)?)?;
+    m.add_function(wrap_pyfunction!(new_client_config, m)?)?;
+    m.add_function(wrap_pyfunction!(client_create_refund, m)?)?;
+    m.add_function(wrap_pyfunction!(client_query_refund, m)?)?;
+    m.add_function(wrap_pyfunction!(client_apply_abnormal_refund, m)?)?;
+    m.add_function(wrap_pyfunction!(client_parse_notification, m)?)?;
+    Ok(())
+}
