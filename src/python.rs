@@ -295,6 +295,11 @@ fn get_i64(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
 }
 
 fn get_u16(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
+    if let Ok(v) = obj.cast_exact::<pyo3::types::PyInt>() {
+        if let Ok(v) = v.extract::<u16>() {
+            return Ok(v);
+        }
+    }
     get_int(obj, "u16", 0, u16::MAX as i128 + 1)
 }
 

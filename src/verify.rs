@@ -304,19 +304,19 @@ pub fn response_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
 /// key lookup by serial, then the RSA signature over the exact body bytes.
 pub fn verify_signature(keys: &KeyRing, h: &SignatureHeaders, body: &[u8], now: i64) -> Result<()> {
     let rid = || h.request_id.clone();
-    let need = |v: &Option<String>, name: &str| -> Result<String> {
+    fn need<'a>(v: &'a Option<String>, name: &str, h: &SignatureHeaders) -> Result<&'a str> {
         match v {
-            Some(s) if !s.is_empty() => Ok(s.clone()),
+            Some(s) if !s.is_empty() => Ok(s.as_str()),
             _ => Err(RefundError::signature(
                 format!("missing header {name}"),
-                rid(),
+                h.request_id.clone(),
             )),
         }
-    };
-    let timestamp = need(&h.timestamp, "Wechatpay-Timestamp")?;
-    let nonce = need(&h.nonce, "Wechatpay-Nonce")?;
-    let signature = need(&h.signature, "Wechatpay-Signature")?;
-    let serial = need(&h.serial, "Wechatpay-Serial")?;
+    }
+    let timestamp = need(&h.timestamp, "Wechatpay-Timestamp", h)?;
+    let nonce = need(&h.nonce, "Wechatpay-Nonce", h)?;
+    let signature = need(&h.signature, "Wechatpay-Signature", h)?;
+    let serial = need(&h.serial, "Wechatpay-Serial", h)?;
     if let Some(t) = &h.signature_type {
         if t != SCHEME {
             return Err(RefundError::signature(
@@ -343,15 +343,15 @@ pub fn verify_signature(keys: &KeyRing, h: &SignatureHeaders, body: &[u8], now: 
         });
     }
     let key = keys
-        .find(&serial)
+        .find(serial)
         .ok_or_else(|| RefundError::UnknownSerial {
-            serial: serial.clone(),
+            serial: serial.to_string(),
             request_id: rid(),
         })?;
     let sig = base64::engine::general_purpose::STANDARD
         .decode(signature.as_bytes())
         .map_err(|_| RefundError::signature("Wechatpay-Signature is not valid base64", rid()))?;
-    if !key.verify_sha256(&response_message(&timestamp, &nonce, body), &sig) {
+    if !key.verify_sha256(&response_message(timestamp, nonce, body), &sig) {
         return Err(RefundError::signature(
             format!("signature does not match the body and the key {serial}"),
             rid(),

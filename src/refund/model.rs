@@ -372,17 +372,45 @@ impl fmt::Display for AbnormalRefundRequest {
 }
 
 /// Accept a JSON string or number as a string (the docs disagree on some id types).
+///
+/// A visitor, not an `#[serde(untagged)]` enum: untagged buffers every value and builds (then
+/// drops) a serde error for each numeric id before trying the next variant.
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum SN {
-        S(String),
-        N(serde_json::Number),
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string, a number or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // Formatted as serde_json formats a number (JSON has no NaN or infinity).
+            serde_json::Number::from_f64(v)
+                .map(|n| Some(n.to_string()))
+                .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Float(v), &self))
+        }
     }
-    Ok(Option::<SN>::deserialize(d)?.map(|v| match v {
-        SN::S(s) => s,
-        SN::N(n) => n.to_string(),
-    }))
+    d.deserialize_option(V)
 }
 
 /// `amount` of a refund response.
@@ -596,4 +624,43 @@ pub struct RefundNotification {
     pub amount: NotificationAmount,
     /// The decrypted resource JSON, exactly as decrypted.
     pub raw_json: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn goods(json: &str) -> Result<PromotionGoodsDetail, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn ids_may_be_strings_or_numbers() {
+        let id = |json: &str| goods(json).unwrap().goods_id;
+        assert_eq!(id(r#"{"goods_id":"1001"}"#).as_deref(), Some("1001"));
+        assert_eq!(id(r#"{"goods_id":1001}"#).as_deref(), Some("1001"));
+        assert_eq!(id(r#"{"goods_id":-7}"#).as_deref(), Some("-7"));
+        assert_eq!(
+            id(r#"{"goods_id":18446744073709551615}"#).as_deref(),
+            Some("18446744073709551615")
+        );
+        assert_eq!(id(r#"{"goods_id":1.5}"#).as_deref(), Some("1.5"));
+        assert_eq!(id(r#"{"goods_id":"\u0031"}"#).as_deref(), Some("1"));
+        assert_eq!(id(r#"{"goods_id":null}"#), None);
+        assert_eq!(id(r#"{}"#), None);
+        let wechatpay = goods(r#"{"wechatpay_goods_id":42}"#).unwrap();
+        assert_eq!(wechatpay.wechatpay_goods_id.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn ids_of_other_types_are_refused() {
+        for json in [
+            r#"{"goods_id":true}"#,
+            r#"{"goods_id":[1]}"#,
+            r#"{"goods_id":{"a":1}}"#,
+        ] {
+            let e = goods(json).unwrap_err().to_string();
+            assert!(e.contains("a string, a number or null"), "{json}: {e}");
+        }
+    }
 }
