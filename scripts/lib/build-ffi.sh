@@ -45,6 +45,9 @@ command -v cargo >/dev/null 2>&1 || die "cargo is not on PATH (install Rust: htt
 
 # Is FILE a build of the library with the UniFFI exports (the ffi feature)?
 has_ffi_exports() { grep -qa 'uniffi_wechatpay_refund_checksum_' "$1"; }
+# Is FILE the Python wheel's build (feature "python": a CPython extension too, with undefined
+# libpython symbols that the JVM or a Swift program cannot resolve)?
+is_python_build() { grep -qa 'PyInit__speedups' "$1"; }
 
 cd "$REPO"
 mkdir -p "$LIB_DIR"
@@ -59,12 +62,13 @@ for attempt in 1 2; do
     # Copy through a temporary name: a process may have the previous copy mapped.
     cp -f "target/release/$LIB_NAME" "$COPY.tmp"
     mv -f "$COPY.tmp" "$COPY"
-    if has_ffi_exports "$COPY"; then
+    if has_ffi_exports "$COPY" && ! is_python_build "$COPY"; then
         break
     fi
-    # Another cargo build without the ffi feature replaced the file between our build and copy.
-    [ "$attempt" -eq 1 ] || die "target/release/$LIB_NAME has no UniFFI exports even after a rebuild"
-    say "the .so was rewritten by another build without the ffi feature; building again"
+    # Another cargo build (without the ffi feature, or the wheel's with "python") replaced the
+    # file between our build and copy.
+    [ "$attempt" -eq 1 ] || die "target/release/$LIB_NAME is not a plain ffi build even after a rebuild"
+    say "the .so was rewritten by another build with other features; building again"
 done
 
 t0=$(now_ms)

@@ -38,13 +38,21 @@ def _load_speedups():
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except (ImportError, OSError, AttributeError):
+        # No stable-ABI extension support here (e.g. PyPy): the generated code serves.
         return None
 
     def lift_error(data):
         stream = _generated._UniffiRustBufferStream(data, len(data))
         return _generated._UniffiFfiConverterTypeRefundError.read(stream)
 
-    module.install(_generated, lift_error)
+    try:
+        module.install(_generated, lift_error)
+    except Exception as e:  # noqa: BLE001 - a mismatch must not make the package unusable
+        import warnings
+
+        warnings.warn("wechatpay_refund: the compiled accelerator does not match the generated "
+                      "module (%s); using the generated code" % (e,), RuntimeWarning, stacklevel=2)
+        return None
     return module
 
 
