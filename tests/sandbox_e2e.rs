@@ -168,6 +168,12 @@ fn full_lifecycle_with_a_notification_received_over_http() {
     let again = client.create_refund(req).unwrap();
     assert_eq!(again.refund_id, r.refund_id);
     assert_eq!(sandbox.refund_count("T1001000".into()), 1);
+    // Both notifications (ABNORMAL, SUCCESS) reached the endpoint; the sandbox counts one as
+    // delivered when it has read the endpoint's answer, which may come after `rx` saw it.
+    let t = std::time::Instant::now();
+    while sandbox.delivered_notification_count() < 2 && t.elapsed().as_secs() < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert!(sandbox.delivered_notification_count() >= 2);
     server.unblock();
 }
