@@ -49,7 +49,6 @@ use std::sync::Arc;
 
 /// The generated module's classes and helpers, captured once by `install`.
 struct Generated {
-    object_new: Py<PyAny>,
     empty_tuple: Py<PyTuple>,
     lift_error: Py<PyAny>,
     client_config: Py<PyAny>,
@@ -153,11 +152,6 @@ fn install(module: &Bound<'_, PyAny>, lift_error: &Bound<'_, PyAny>) -> PyResult
         )?,
     };
     let g = Generated {
-        object_new: py
-            .import("builtins")?
-            .getattr("object")?
-            .getattr("__new__")?
-            .unbind(),
         empty_tuple: PyTuple::empty(py).unbind(),
         lift_error: lift_error.clone().unbind(),
         client_config: class("ClientConfig")?,
@@ -235,13 +229,7 @@ fn handle_of<T>(arc: Arc<T>) -> u64 {
 // Python -> Rust, checked like the generated `check_lower`
 
 fn get_str(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    match obj.cast::<PyString>() {
-        Ok(s) => Ok(s.to_str()?.to_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "argument must be str, not {}",
-            obj.get_type().name()?
-        ))),
-    }
+    Ok(str_obj(obj.clone())?.to_str()?.to_owned())
 }
 
 fn get_opt_str(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
@@ -252,15 +240,26 @@ fn get_opt_str(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     }
 }
 
-fn get_int<T>(
-    obj: &Bound<'_, PyAny>,
+/// An optional keyword argument that may also be passed as `None`.
+fn get_opt_str_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    obj.map_or(Ok(None), get_opt_str)
+}
+
+fn get_int<'py, T>(
+    obj: &Bound<'py, PyAny>,
     class_name: &str,
     min: i128,
     max_exclusive: i128,
 ) -> PyResult<T>
 where
-    T: TryFrom<i128>,
+    T: TryFrom<i128> + pyo3::conversion::FromPyObjectOwned<'py>,
 {
+    // Exact ints in range (the common case) skip the `__index__` call.
+    if let Ok(v) = obj.cast_exact::<pyo3::types::PyInt>() {
+        if let Ok(v) = v.extract::<T>() {
+            return Ok(v);
+        }
+    }
     let index = obj
         .call_method0(intern!(obj.py(), "__index__"))
         .map_err(|_| {
@@ -285,21 +284,10 @@ where
 }
 
 fn get_i64(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
-    // Exact ints (the common case) skip the `__index__` call.
-    if let Ok(v) = obj.cast_exact::<pyo3::types::PyInt>() {
-        if let Ok(v) = v.extract::<i64>() {
-            return Ok(v);
-        }
-    }
     get_int(obj, "i64", i64::MIN as i128, i64::MAX as i128 + 1)
 }
 
 fn get_u16(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
-    if let Ok(v) = obj.cast_exact::<pyo3::types::PyInt>() {
-        if let Ok(v) = v.extract::<u16>() {
-            return Ok(v);
-        }
-    }
     get_int(obj, "u16", 0, u16::MAX as i128 + 1)
 }
 
@@ -409,11 +397,10 @@ impl Body<'_> {
 
 fn get_list<T>(
     obj: &Bound<'_, PyAny>,
-    g: &Generated,
-    item: impl Fn(&Bound<'_, PyAny>, &Generated) -> PyResult<T>,
+    item: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
 ) -> PyResult<Vec<T>> {
     // The generated sequence converter iterates whatever it is given.
-    obj.try_iter()?.map(|x| item(&x?, g)).collect()
+    obj.try_iter()?.map(|x| item(&x?)).collect()
 }
 
 fn get_enum<T: Copy>(
@@ -431,51 +418,49 @@ fn get_enum<T: Copy>(
     Err(PyValueError::new_err(obj.clone().unbind()))
 }
 
-fn attr<'py>(obj: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-    obj.getattr(name)
-}
-
 fn funds_from_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<FundsFrom> {
     let py = o.py();
     Ok(FundsFrom {
         account: get_enum(
-            &attr(o, intern!(py, "account"))?,
+            &o.getattr(intern!(py, "account"))?,
             &g.enums.from_account,
             FromAccount::VARIANTS,
         )?,
-        amount: get_i64(&attr(o, intern!(py, "amount"))?)?,
+        amount: get_i64(&o.getattr(intern!(py, "amount"))?)?,
     })
 }
 
-fn goods_detail_input_py(o: &Bound<'_, PyAny>, _g: &Generated) -> PyResult<GoodsDetailInput> {
+fn goods_detail_input_py(o: &Bound<'_, PyAny>) -> PyResult<GoodsDetailInput> {
     let py = o.py();
     Ok(GoodsDetailInput {
-        merchant_goods_id: get_str(&attr(o, intern!(py, "merchant_goods_id"))?)?,
-        unit_price: get_i64(&attr(o, intern!(py, "unit_price"))?)?,
-        refund_amount: get_i64(&attr(o, intern!(py, "refund_amount"))?)?,
-        refund_quantity: get_i64(&attr(o, intern!(py, "refund_quantity"))?)?,
-        wechatpay_goods_id: get_opt_str(&attr(o, intern!(py, "wechatpay_goods_id"))?)?,
-        goods_name: get_opt_str(&attr(o, intern!(py, "goods_name"))?)?,
+        merchant_goods_id: get_str(&o.getattr(intern!(py, "merchant_goods_id"))?)?,
+        unit_price: get_i64(&o.getattr(intern!(py, "unit_price"))?)?,
+        refund_amount: get_i64(&o.getattr(intern!(py, "refund_amount"))?)?,
+        refund_quantity: get_i64(&o.getattr(intern!(py, "refund_quantity"))?)?,
+        wechatpay_goods_id: get_opt_str(&o.getattr(intern!(py, "wechatpay_goods_id"))?)?,
+        goods_name: get_opt_str(&o.getattr(intern!(py, "goods_name"))?)?,
     })
 }
 
 fn create_refund_request_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<CreateRefundRequest> {
     let py = o.py();
-    let amount = attr(o, intern!(py, "amount"))?;
-    let funds_account = attr(o, intern!(py, "funds_account"))?;
+    let amount = o.getattr(intern!(py, "amount"))?;
+    let funds_account = o.getattr(intern!(py, "funds_account"))?;
     Ok(CreateRefundRequest {
-        out_refund_no: get_str(&attr(o, intern!(py, "out_refund_no"))?)?,
+        out_refund_no: get_str(&o.getattr(intern!(py, "out_refund_no"))?)?,
         amount: RefundAmountInput {
-            refund: get_i64(&attr(&amount, intern!(py, "refund"))?)?,
-            total: get_i64(&attr(&amount, intern!(py, "total"))?)?,
-            currency: get_str(&attr(&amount, intern!(py, "currency"))?)?,
-            from: get_list(&attr(&amount, intern!(py, "_from"))?, g, funds_from_py)?,
+            refund: get_i64(&amount.getattr(intern!(py, "refund"))?)?,
+            total: get_i64(&amount.getattr(intern!(py, "total"))?)?,
+            currency: get_str(&amount.getattr(intern!(py, "currency"))?)?,
+            from: get_list(&amount.getattr(intern!(py, "_from"))?, |x| {
+                funds_from_py(x, g)
+            })?,
         },
-        transaction_id: get_opt_str(&attr(o, intern!(py, "transaction_id"))?)?,
-        out_trade_no: get_opt_str(&attr(o, intern!(py, "out_trade_no"))?)?,
-        sub_mchid: get_opt_str(&attr(o, intern!(py, "sub_mchid"))?)?,
-        reason: get_opt_str(&attr(o, intern!(py, "reason"))?)?,
-        notify_url: get_opt_str(&attr(o, intern!(py, "notify_url"))?)?,
+        transaction_id: get_opt_str(&o.getattr(intern!(py, "transaction_id"))?)?,
+        out_trade_no: get_opt_str(&o.getattr(intern!(py, "out_trade_no"))?)?,
+        sub_mchid: get_opt_str(&o.getattr(intern!(py, "sub_mchid"))?)?,
+        reason: get_opt_str(&o.getattr(intern!(py, "reason"))?)?,
+        notify_url: get_opt_str(&o.getattr(intern!(py, "notify_url"))?)?,
         funds_account: if funds_account.is_none() {
             None
         } else {
@@ -486,8 +471,7 @@ fn create_refund_request_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<Cre
             )?)
         },
         goods_detail: get_list(
-            &attr(o, intern!(py, "goods_detail"))?,
-            g,
+            &o.getattr(intern!(py, "goods_detail"))?,
             goods_detail_input_py,
         )?,
     })
@@ -499,17 +483,17 @@ fn abnormal_refund_request_py(
 ) -> PyResult<AbnormalRefundRequest> {
     let py = o.py();
     Ok(AbnormalRefundRequest {
-        refund_id: get_str(&attr(o, intern!(py, "refund_id"))?)?,
-        out_refund_no: get_str(&attr(o, intern!(py, "out_refund_no"))?)?,
+        refund_id: get_str(&o.getattr(intern!(py, "refund_id"))?)?,
+        out_refund_no: get_str(&o.getattr(intern!(py, "out_refund_no"))?)?,
         kind: get_enum(
-            &attr(o, intern!(py, "kind"))?,
+            &o.getattr(intern!(py, "kind"))?,
             &g.enums.abnormal_refund_kind,
             AbnormalRefundKind::VARIANTS,
         )?,
-        sub_mchid: get_opt_str(&attr(o, intern!(py, "sub_mchid"))?)?,
-        bank_type: get_opt_str(&attr(o, intern!(py, "bank_type"))?)?,
-        bank_account: get_opt_str(&attr(o, intern!(py, "bank_account"))?)?,
-        real_name: get_opt_str(&attr(o, intern!(py, "real_name"))?)?,
+        sub_mchid: get_opt_str(&o.getattr(intern!(py, "sub_mchid"))?)?,
+        bank_type: get_opt_str(&o.getattr(intern!(py, "bank_type"))?)?,
+        bank_account: get_opt_str(&o.getattr(intern!(py, "bank_account"))?)?,
+        real_name: get_opt_str(&o.getattr(intern!(py, "real_name"))?)?,
     })
 }
 
@@ -527,23 +511,21 @@ fn header_map_py(o: &Bound<'_, PyAny>) -> PyResult<HashMap<String, String>> {
 fn client_options_py(o: &Bound<'_, PyAny>) -> PyResult<ClientOptions> {
     let py = o.py();
     Ok(ClientOptions {
-        backup_base_url: get_opt_str(&attr(o, intern!(py, "backup_base_url"))?)?,
-        user_agent: get_opt_str(&attr(o, intern!(py, "user_agent"))?)?,
-        connect_timeout_ms: get_u64(&attr(o, intern!(py, "connect_timeout_ms"))?)?,
-        read_timeout_ms: get_u64(&attr(o, intern!(py, "read_timeout_ms"))?)?,
-        max_attempts: get_u32(&attr(o, intern!(py, "max_attempts"))?)?,
-        deadline_ms: get_u64(&attr(o, intern!(py, "deadline_ms"))?)?,
-        initial_backoff_ms: get_u64(&attr(o, intern!(py, "initial_backoff_ms"))?)?,
-        max_backoff_ms: get_u64(&attr(o, intern!(py, "max_backoff_ms"))?)?,
-        max_response_bytes: get_u64(&attr(o, intern!(py, "max_response_bytes"))?)?,
-        allow_http_notify_url: attr(o, intern!(py, "allow_http_notify_url"))?.is_truthy()?,
-        trust_roots_pem: get_list(
-            &attr(o, intern!(py, "trust_roots_pem"))?,
-            generated(py)?,
-            |x, _| get_str(x),
-        )?,
-        rate_limit: attr(o, intern!(py, "rate_limit"))?.is_truthy()?,
-        replay_guard_capacity: get_u32(&attr(o, intern!(py, "replay_guard_capacity"))?)?,
+        backup_base_url: get_opt_str(&o.getattr(intern!(py, "backup_base_url"))?)?,
+        user_agent: get_opt_str(&o.getattr(intern!(py, "user_agent"))?)?,
+        connect_timeout_ms: get_u64(&o.getattr(intern!(py, "connect_timeout_ms"))?)?,
+        read_timeout_ms: get_u64(&o.getattr(intern!(py, "read_timeout_ms"))?)?,
+        max_attempts: get_u32(&o.getattr(intern!(py, "max_attempts"))?)?,
+        deadline_ms: get_u64(&o.getattr(intern!(py, "deadline_ms"))?)?,
+        initial_backoff_ms: get_u64(&o.getattr(intern!(py, "initial_backoff_ms"))?)?,
+        max_backoff_ms: get_u64(&o.getattr(intern!(py, "max_backoff_ms"))?)?,
+        max_response_bytes: get_u64(&o.getattr(intern!(py, "max_response_bytes"))?)?,
+        allow_http_notify_url: o
+            .getattr(intern!(py, "allow_http_notify_url"))?
+            .is_truthy()?,
+        trust_roots_pem: get_list(&o.getattr(intern!(py, "trust_roots_pem"))?, get_str)?,
+        rate_limit: o.getattr(intern!(py, "rate_limit"))?.is_truthy()?,
+        replay_guard_capacity: get_u32(&o.getattr(intern!(py, "replay_guard_capacity"))?)?,
     })
 }
 
@@ -568,7 +550,10 @@ fn new_instance<'py>(
     unsafe {
         let slot = pyo3::ffi::PyType_GetSlot(tp, pyo3::ffi::Py_tp_new);
         if slot.is_null() {
-            return g.object_new.bind(py).call1((class.bind(py),));
+            // `object.__new__(cls)` would refuse such a class too.
+            return Err(PyTypeError::new_err(
+                "the generated record class cannot be instantiated",
+            ));
         }
         let tp_new: pyo3::ffi::newfunc = std::mem::transmute(slot);
         let obj = tp_new(tp, g.empty_tuple.as_ptr(), std::ptr::null_mut());
@@ -848,9 +833,9 @@ fn parse_refund_response<'py>(
     let py = config.py();
     let g = generated(py)?;
     let config = config_arg(config, g)?;
-    let status = get_u16(&attr(response, intern!(py, "status"))?)?;
-    let headers = header_list_objs(&attr(response, intern!(py, "headers"))?)?;
-    let body = Body::of(attr(response, intern!(py, "body"))?)?;
+    let status = get_u16(&response.getattr(intern!(py, "status"))?)?;
+    let headers = header_list_objs(&response.getattr(intern!(py, "headers"))?)?;
+    let body = Body::of(response.getattr(intern!(py, "body"))?)?;
     let now = get_i64(now)?;
     // The headers and the body are borrowed from the caller's objects, which `headers` and
     // `body` keep alive (and which are immutable) while the GIL is released.
@@ -939,20 +924,18 @@ fn new_client_config(
     options: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<u64> {
     let g = generated(py)?;
-    let opt_str =
-        |v: Option<&Bound<'_, PyAny>>| v.map(get_opt_str).transpose().map(Option::flatten);
     let mchid = get_str(mchid)?;
     let serial = get_str(merchant_serial_no)?;
     // `ClientConfig::new` zeroizes its copies of both secrets when it is done with them.
     let key_pem = get_str(merchant_private_key_pem)?;
     let api_v3_key = get_str(api_v3_key)?;
-    let key_id = opt_str(wechatpay_public_key_id)?;
-    let key_pem_wx = opt_str(wechatpay_public_key_pem)?;
+    let key_id = get_opt_str_arg(wechatpay_public_key_id)?;
+    let key_pem_wx = get_opt_str_arg(wechatpay_public_key_pem)?;
     let certs = match platform_certificates_pem {
-        Some(v) => get_list(v, g, |x, _| get_str(x))?,
+        Some(v) => get_list(v, get_str)?,
         None => Vec::new(),
     };
-    let base_url = opt_str(base_url)?;
+    let base_url = get_opt_str_arg(base_url)?;
     let options = match options {
         Some(o) if !o.is_none() => Some(client_options_py(o)?),
         _ => None,
@@ -989,7 +972,7 @@ fn client_query_refund<'py>(
     let g = generated(py)?;
     let client = client_arg(client, g)?;
     let out_refund_no = get_str(out_refund_no)?;
-    let sub_mchid = sub_mchid.map(get_opt_str).transpose()?.flatten();
+    let sub_mchid = get_opt_str_arg(sub_mchid)?;
     let out = py.detach(|| client.query_refund(out_refund_no, sub_mchid));
     py_refund(py, g, &out.map_err(|e| raise(py, g, e))?)
 }

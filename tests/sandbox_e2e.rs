@@ -81,6 +81,17 @@ fn callback_server(
     (url, rx, server)
 }
 
+/// The sandbox's delivered-notification count once it reaches `n` (or after 5 s). It counts a
+/// notification when it has read the endpoint's answer, which may come after the endpoint
+/// itself saw the notification.
+fn delivered_at_least(sandbox: &Sandbox, n: u32) -> u32 {
+    let t = std::time::Instant::now();
+    while sandbox.delivered_notification_count() < n && t.elapsed().as_secs() < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    sandbox.delivered_notification_count()
+}
+
 #[test]
 fn full_lifecycle_with_a_notification_received_over_http() {
     let sandbox = Sandbox::start().unwrap();
@@ -168,13 +179,8 @@ fn full_lifecycle_with_a_notification_received_over_http() {
     let again = client.create_refund(req).unwrap();
     assert_eq!(again.refund_id, r.refund_id);
     assert_eq!(sandbox.refund_count("T1001000".into()), 1);
-    // Both notifications (ABNORMAL, SUCCESS) reached the endpoint; the sandbox counts one as
-    // delivered when it has read the endpoint's answer, which may come after `rx` saw it.
-    let t = std::time::Instant::now();
-    while sandbox.delivered_notification_count() < 2 && t.elapsed().as_secs() < 5 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(sandbox.delivered_notification_count() >= 2);
+    // Both notifications (ABNORMAL, SUCCESS) reached the endpoint.
+    assert!(delivered_at_least(&sandbox, 2) >= 2);
     server.unblock();
 }
 
@@ -592,11 +598,7 @@ fn notifications_are_retried_until_acknowledged() {
         ids.windows(2).all(|w| w[0] == w[1]),
         "a retried notification keeps its id: {ids:?}"
     );
-    let t = std::time::Instant::now();
-    while sandbox.delivered_notification_count() == 0 && t.elapsed().as_secs() < 5 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert_eq!(sandbox.delivered_notification_count(), 1);
+    assert_eq!(delivered_at_least(&sandbox, 1), 1);
 }
 
 #[test]

@@ -273,16 +273,14 @@ class BindingOps:
         assert b"bank_account" in self.encrypt().body
         self.client()
 
-    def make_config(self):
+    def config_kwargs(self):
         v = self.v
-        return self.wr.ClientConfig(
-            mchid=v.mchid,
-            merchant_serial_no=v.serial,
-            merchant_private_key_pem=v.merchant_pem,
-            api_v3_key=v.api_v3_key,
-            wechatpay_public_key_id=v.wx_id,
-            wechatpay_public_key_pem=v.wx_pub_pem,
-        )
+        return dict(mchid=v.mchid, merchant_serial_no=v.serial, merchant_private_key_pem=v.merchant_pem,
+                    api_v3_key=v.api_v3_key, wechatpay_public_key_id=v.wx_id,
+                    wechatpay_public_key_pem=v.wx_pub_pem)
+
+    def make_config(self):
+        return self.wr.ClientConfig(**self.config_kwargs())
 
     def http_response(self, body, signature):
         wr = self.wr
@@ -323,15 +321,11 @@ class GeneratedOps(BindingOps):
         super().__init__(v)
 
     def make_config(self):
-        v = self.v
-        kwargs = dict(mchid=v.mchid, merchant_serial_no=v.serial, merchant_private_key_pem=v.merchant_pem,
-                      api_v3_key=v.api_v3_key, wechatpay_public_key_id=v.wx_id,
-                      wechatpay_public_key_pem=v.wx_pub_pem)
         init = self.pure.get("ClientConfig.__init__")
         if init is None:
-            return self.wr.ClientConfig(**kwargs)
+            return super().make_config()
         config = object.__new__(self.wr.ClientConfig)
-        init(config, **kwargs)
+        init(config, **self.config_kwargs())
         return config
 
     def sign(self):

@@ -20,6 +20,8 @@ import pytest
 
 import wechatpay_refund as wr
 from conftest import load_vector
+from test_foreign import CryptographySigner
+from test_vectors import case, verification_headers
 
 G = wr._generated
 PURE = wr._PURE
@@ -86,22 +88,12 @@ def both(name, *args):
 # ------------------------------------------------------------------ responses
 
 
-def headers_of(c, rename=lambda n: n):
-    return [
-        wr.HttpHeader(name=rename("Wechatpay-Timestamp"), value=str(c["timestamp"])),
-        wr.HttpHeader(name=rename("Wechatpay-Nonce"), value=c["nonce"]),
-        wr.HttpHeader(name=rename("Wechatpay-Signature"), value=c["signature"]),
-        wr.HttpHeader(name=rename("Wechatpay-Serial"), value=c["serial"]),
-        wr.HttpHeader(name=rename("Wechatpay-Signature-Type"), value=c["signature_type"]),
-        wr.HttpHeader(name=rename("Request-ID"), value=c["request_id"]),
-    ]
-
-
 def response_variants(c):
     body = c["body"].encode("utf-8")
-    h = headers_of(c)
+    h = verification_headers(c)
     yield "as is", wr.HttpResponse(status=200, headers=h, body=body)
-    yield "lower-case names", wr.HttpResponse(status=200, headers=headers_of(c, str.lower), body=body)
+    yield "lower-case names", wr.HttpResponse(
+        status=200, headers=[wr.HttpHeader(name=x.name.lower(), value=x.value) for x in h], body=body)
     yield "bytearray body", wr.HttpResponse(status=200, headers=h, body=bytearray(body))
     yield "memoryview body", wr.HttpResponse(status=200, headers=h, body=memoryview(body))
     yield "tuple of headers", wr.HttpResponse(status=200, headers=tuple(h), body=body)
@@ -150,7 +142,7 @@ def test_verify_wechatpay_signature_matches(vector_config, c, variant, resp):
 @needs_speedups
 @pytest.mark.parametrize("now_shift", [-301, -300, 0, 300, 301])
 def test_timestamp_window_matches(vector_config, now_shift):
-    c = next(c for c in VERIFICATION["cases"] if c["name"] == "ok_public_key")
+    c = case(VERIFICATION, "ok_public_key")
     resp = next(r for n, r in response_variants(c) if n == "as is")
     now = int(c["timestamp"]) + now_shift
     assert_same(*both("parse_refund_response", vector_config, resp, now))
@@ -161,14 +153,14 @@ def test_a_large_body_goes_through_both_paths_alike(vector_config, keys):
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    c = next(c for c in VERIFICATION["cases"] if c["name"] == "ok_public_key")
+    c = case(VERIFICATION, "ok_public_key")
     body = json.loads(c["body"])
     body["promotion_detail"] = body["promotion_detail"] * 200
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     priv = serialization.load_pem_private_key(keys["wechatpay_public_key"]["private_key_pkcs8_pem"].encode(), None)
     message = "%s\n%s\n%s\n" % (c["timestamp"], c["nonce"], text)
     signature = base64.b64encode(priv.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
-    resp = wr.HttpResponse(status=200, headers=headers_of(dict(c, signature=signature)), body=text.encode())
+    resp = wr.HttpResponse(status=200, headers=verification_headers(dict(c, signature=signature)), body=text.encode())
     refund = wr.parse_refund_response(vector_config, resp, VERIFICATION["now"])
     assert len(refund.promotion_detail) == 400
     assert refund.raw_json == text
@@ -255,7 +247,7 @@ def test_build_create_refund_request_matches(vector_config, name, request_, time
 def test_build_create_refund_request_reproduces_the_signing_vector(vector_config):
     """The accelerated builder signs the golden vector's exact bytes (checked in Rust and by
     tests/vectors/check_vectors.py with `cryptography`)."""
-    c = next(c for c in load_vector("signing.json")["cases"] if c["name"] == "create_refund")
+    c = case(load_vector("signing.json"), "create_refund")
     body = json.loads(c["body"])
     req = wr.CreateRefundRequest(
         out_trade_no=body["out_trade_no"], out_refund_no=body["out_refund_no"], reason=body.get("reason"),
@@ -333,8 +325,8 @@ def test_build_apply_abnormal_refund_request_matches(vector_config, keys, name, 
     ("vector_config", "resp", 2**63),
 ], ids=str)
 def test_wrong_argument_types_raise_the_same_errors(vector_config, args):
-    c = next(c for c in VERIFICATION["cases"] if c["name"] == "ok_public_key")
-    h, body = headers_of(c), c["body"].encode()
+    c = case(VERIFICATION, "ok_public_key")
+    h, body = verification_headers(c), c["body"].encode()
     values = {
         "vector_config": vector_config,
         "config": object(),
@@ -359,8 +351,8 @@ def test_an_object_that_only_looks_like_a_config_is_refused(vector_config):
     class Impostor:
         _handle = vector_config._handle
 
-    c = next(c for c in VERIFICATION["cases"] if c["name"] == "ok_public_key")
-    resp = wr.HttpResponse(status=200, headers=headers_of(c), body=c["body"].encode())
+    c = case(VERIFICATION, "ok_public_key")
+    resp = wr.HttpResponse(status=200, headers=verification_headers(c), body=c["body"].encode())
     with pytest.raises(TypeError, match="ClientConfig"):
         wr.parse_refund_response(Impostor(), resp, VERIFICATION["now"])
 
@@ -438,8 +430,8 @@ def test_client_config_positional_arguments(keys):
 def test_configs_from_either_path_work_in_either_path(keys):
     """Handles made by the accelerator are UniFFI handles: the generated code accepts them, and
     the accelerator accepts the generated code's (and the sandbox's) configurations."""
-    c = next(c for c in VERIFICATION["cases"] if c["name"] == "ok_public_key")
-    resp = wr.HttpResponse(status=200, headers=headers_of(c), body=c["body"].encode())
+    c = case(VERIFICATION, "ok_public_key")
+    resp = wr.HttpResponse(status=200, headers=verification_headers(c), body=c["body"].encode())
     now = VERIFICATION["now"]
     fast_made = wr.ClientConfig(**config_args(keys))
     configs = [fast_made]
@@ -452,26 +444,11 @@ def test_configs_from_either_path_work_in_either_path(keys):
 # ------------------------------------------------------------------ reference counting
 
 
-class CountingSigner(wr.Signer):
-    def __init__(self, keys):
-        from cryptography.hazmat.primitives import serialization
-
-        self.key = serialization.load_pem_private_key(keys["merchant"]["private_key_pkcs8_pem"].encode(), None)
-        self.calls = 0
-
-    def sign(self, message):
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
-
-        self.calls += 1
-        return self.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-
-
 def test_accelerated_calls_neither_leak_nor_free_the_config(keys):
     """The accelerator takes one more reference to the Rust config for the length of a call. If
     it leaked one, the config (and the Python signer it holds) would never be freed; if it
     released one too many, the config would be freed while still in use."""
-    signer = CountingSigner(keys)
+    signer = CryptographySigner(keys["merchant"]["private_key_pkcs8_pem"])
     a = config_args(keys)
     del a["merchant_private_key_pem"]
     config = wr.ClientConfig.with_signer(signer=signer, **a)
@@ -484,7 +461,7 @@ def test_accelerated_calls_neither_leak_nor_free_the_config(keys):
     with pytest.raises(wr.RefundError.InvalidInput):
         wr.build_create_refund_request(config, next(r for n, r in create_requests() if n == "empty out_refund_no"),
                                        1795000000, "N")
-    assert gone() is not None and gone().calls == 200
+    assert gone() is not None and len(gone().messages) == 200
     del config
     gc.collect()
     assert gone() is None, "the configuration (and its signer) outlived its last Python reference"
@@ -499,8 +476,8 @@ def test_a_client_keeps_its_config_alive(keys, sandbox):
 
 
 def test_threads_share_one_config(vector_config):
-    c = next(c for c in VERIFICATION["cases"] if c["name"] == "ok_public_key")
-    resp = wr.HttpResponse(status=200, headers=headers_of(c), body=c["body"].encode())
+    c = case(VERIFICATION, "ok_public_key")
+    resp = wr.HttpResponse(status=200, headers=verification_headers(c), body=c["body"].encode())
     expected = wr.parse_refund_response(vector_config, resp, VERIFICATION["now"])
     errors = []
 
