@@ -45,6 +45,7 @@ pub mod sansio;
 pub mod sign;
 pub mod transport;
 pub mod verify;
+mod wire;
 
 pub use client::{Clock, RefundClient, SystemClock};
 pub use config::{

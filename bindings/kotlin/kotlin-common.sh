@@ -102,7 +102,8 @@ kotlin_build_binding() {
         say "packaged $(basename "$native") ($(du -h "$native" | cut -f1))"
     fi
     KOTLIN_BINDING_JAR="$BUILD/libs/wechatpay-refund.jar"
-    kotlin_compile_jar "$KOTLIN_BINDING_JAR" "$JNA_JAR" "$BUILD/generated"
+    # The generated bindings and the open enums they lift into (src/main/kotlin, generated from src/wire.rs).
+    kotlin_compile_jar "$KOTLIN_BINDING_JAR" "$JNA_JAR" "$BUILD/generated" "$KDIR/src/main/kotlin"
     # shellcheck disable=SC2034 # used by the scripts that source this file
     KOTLIN_RUNTIME_CP="$KOTLIN_BINDING_JAR:$native:$JNA_JAR:$KOTLIN_STDLIB_JAR"
 }

@@ -112,7 +112,7 @@ pub fn create_refund_body(req: &CreateRefundRequest) -> Vec<u8> {
         out_refund_no: &req.out_refund_no,
         reason: req.reason.as_deref(),
         notify_url: req.notify_url.as_deref(),
-        funds_account: req.funds_account,
+        funds_account: req.funds_account.clone(),
         amount: AmountWire {
             refund: req.amount.refund,
             from: &req.amount.from,
@@ -185,7 +185,7 @@ pub fn build_apply_abnormal_refund(
     let wire = AbnormalWire {
         sub_mchid: request.sub_mchid.as_deref(),
         out_refund_no: &request.out_refund_no,
-        kind: request.kind,
+        kind: request.kind.clone(),
         bank_type: request.bank_type.as_deref(),
         bank_account: encrypt("bank_account", &request.bank_account)?,
         real_name: encrypt("real_name", &request.real_name)?,
