@@ -28,7 +28,7 @@
 // object) into one more strong reference of its `Arc`. See `arc_from_handle`.
 #![allow(unsafe_code)]
 
-use crate::config::{ClientConfig, ClientOptions};
+use crate::config::{ClientConfig, ClientOptions, WechatpayPublicKey};
 use crate::error::RefundError;
 use crate::refund::model::{
     AbnormalRefundKind, AbnormalRefundRequest, CreateRefundRequest, FromAccount, FundsAccount,
@@ -861,7 +861,7 @@ fn verify_wechatpay_signature<'py>(
     let body = body.as_slice();
     py.detach(|| {
         let h = SignatureHeaders::from_pairs(pairs.iter().copied())?;
-        verify_signature(&config.keys, &h, body, now)
+        verify_signature(&config.keys.ring(), &h, body, now)
     })
     .map_err(|e| raise(py, g, e))
 }
@@ -883,7 +883,7 @@ fn parse_notification_at<'py>(
     let body = body.as_slice();
     let out = py.detach(|| {
         crate::notify::parse_notification(
-            &config.keys,
+            &config.keys.ring(),
             &config.api_v3_key,
             config.backend,
             pairs.iter().copied(),
@@ -894,12 +894,14 @@ fn parse_notification_at<'py>(
     py_notification(py, g, &out.map_err(|e| raise(py, g, e))?)
 }
 
-/// The handle of a new `ClientConfig`, for the generated class's `__init__` to adopt.
+/// The handle of a new `ClientConfig`, for the generated class's `__init__` to adopt: the
+/// arguments of the exported constructor, handed to that very constructor.
 #[pyfunction]
 #[pyo3(signature = (
     mchid, merchant_serial_no, merchant_private_key_pem, api_v3_key,
-    wechatpay_public_key_id=None, wechatpay_public_key_pem=None,
-    platform_certificates_pem=None, base_url=None, options=None
+    wechatpay_public_key_id=None, wechatpay_public_key_pem=None, wechatpay_public_keys=None,
+    platform_certificates_pem=None, download_platform_certificates=false,
+    service_provider=false, base_url=None, options=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn new_client_config(
@@ -910,7 +912,10 @@ fn new_client_config(
     api_v3_key: &Bound<'_, PyAny>,
     wechatpay_public_key_id: Option<&Bound<'_, PyAny>>,
     wechatpay_public_key_pem: Option<&Bound<'_, PyAny>>,
+    wechatpay_public_keys: Option<&Bound<'_, PyAny>>,
     platform_certificates_pem: Option<&Bound<'_, PyAny>>,
+    download_platform_certificates: bool,
+    service_provider: bool,
     base_url: Option<&Bound<'_, PyAny>>,
     options: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<u64> {
@@ -922,9 +927,18 @@ fn new_client_config(
     let api_v3_key = get_str(api_v3_key)?;
     let key_id = get_opt_str_arg(wechatpay_public_key_id)?;
     let key_pem_wx = get_opt_str_arg(wechatpay_public_key_pem)?;
+    let public_keys = match wechatpay_public_keys {
+        Some(v) if !v.is_none() => get_list(v, |k| {
+            Ok(WechatpayPublicKey {
+                id: get_str(&k.getattr(intern!(py, "id"))?)?,
+                pem: get_str(&k.getattr(intern!(py, "pem"))?)?,
+            })
+        })?,
+        _ => Vec::new(),
+    };
     let certs = match platform_certificates_pem {
-        Some(v) => get_list(v, get_str)?,
-        None => Vec::new(),
+        Some(v) if !v.is_none() => get_list(v, get_str)?,
+        _ => Vec::new(),
     };
     let base_url = get_opt_str_arg(base_url)?;
     let options = match options {
@@ -933,7 +947,18 @@ fn new_client_config(
     };
     let out = py.detach(|| {
         ClientConfig::new(
-            mchid, serial, key_pem, api_v3_key, key_id, key_pem_wx, certs, base_url, options,
+            mchid,
+            serial,
+            key_pem,
+            api_v3_key,
+            key_id,
+            key_pem_wx,
+            public_keys,
+            certs,
+            download_platform_certificates,
+            service_provider,
+            base_url,
+            options,
         )
     });
     Ok(handle_of(out.map_err(|e| raise(py, g, e))?))
