@@ -6,8 +6,10 @@
 //! errors, timeouts, 5xx / `SYSTEM_ERROR` and 429. Never retried: 4xx business errors and
 //! verification failures. Network errors and 5xx fail over to the backup host.
 
+use crate::certificates::{self, Decision, Need};
 use crate::config::ClientConfig;
 use crate::crypto;
+use crate::error::TransportErrorKind;
 use crate::error::{RefundError, Result};
 use crate::notify::{self, ReplayGuard};
 use crate::ratelimit::RateLimiter;
@@ -17,7 +19,8 @@ use crate::refund::model::{
 use crate::refund::{request, response};
 use crate::sign::generate_nonce;
 use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
-use std::collections::HashMap;
+use crate::verify::{is_public_key_id, normalize_serial};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -99,18 +102,26 @@ impl RefundClient {
     }
 
     /// Send a prepared request with retries and failover, verifying each response.
+    ///
+    /// The deadline (`deadline_ms`) bounds the whole call: each attempt's timeouts are clipped
+    /// to the time left (`HttpRequest::timeout_ms`), the rate limiter's wait is checked
+    /// against it, and no backoff sleeps past it; running out is `Transport{DeadlineExceeded}`.
     fn execute<T>(
         &self,
         req: HttpRequest,
         parse: impl Fn(&HttpResponse, i64) -> Result<T>,
     ) -> Result<T> {
         let o = &self.config.options;
-        let started = Instant::now();
-        let deadline = started + self.config.deadline();
+        let deadline = Instant::now() + self.config.deadline();
         let primary = self.config.base_url.as_str();
         let mut on_backup = false;
         let mut attempt: u32 = 0;
+        let mut last: Option<RefundError> = None;
         loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.deadline_exceeded(attempt, last));
+            }
             attempt += 1;
             let mut this = req.clone();
             if on_backup {
@@ -119,21 +130,39 @@ impl RefundClient {
                 }
             }
             if let Some(l) = &self.limiter {
-                l.acquire();
+                if !l.acquire_within(left.as_millis() as u64) {
+                    return Err(self.deadline_exceeded(attempt - 1, last));
+                }
             }
+            let left = deadline.saturating_duration_since(Instant::now());
+            this.timeout_ms = Some((left.as_millis() as u64).max(1));
             let outcome = self
                 .transport
                 .send(this)
-                .and_then(|resp| parse(&resp, self.clock.now_unix()));
+                .and_then(|resp| self.verified(&resp, &parse));
             if let (Some(l), Err(RefundError::Api { .. } | RefundError::Transport { .. })) =
                 (&self.limiter, &outcome)
             {
                 l.record_failure();
             }
             let err = match outcome {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    self.maybe_refresh_in_background();
+                    return Ok(v);
+                }
                 Err(e) => e,
             };
+            // A transport timeout at the deadline is the deadline's doing.
+            if matches!(
+                err,
+                RefundError::Transport {
+                    kind: TransportErrorKind::Timeout,
+                    ..
+                }
+            ) && Instant::now() + Duration::from_millis(5) >= deadline
+            {
+                return Err(self.deadline_exceeded(attempt, Some(err)));
+            }
             let failover = match &err {
                 RefundError::Transport {
                     retryable: true, ..
@@ -152,7 +181,155 @@ impl RefundClient {
             if failover && self.config.backup_base_url.is_some() {
                 on_backup = !on_backup;
             }
+            last = Some(err);
         }
+    }
+
+    fn deadline_exceeded(&self, attempts: u32, last: Option<RefundError>) -> RefundError {
+        let mut reason = format!(
+            "the deadline of {} ms passed after {attempts} attempt(s)",
+            self.config.options.deadline_ms
+        );
+        if let Some(e) = last {
+            reason.push_str(&format!("; last error: {e}"));
+        }
+        RefundError::transport(TransportErrorKind::DeadlineExceeded, reason)
+    }
+
+    /// Parse a response; when it names a platform certificate serial this configuration does
+    /// not hold and certificates are downloaded automatically, refresh them (single-flight,
+    /// rate-limited) and verify the SAME response again: an accepted refund is never reported
+    /// as an error just because WeChat Pay rotated its certificate.
+    fn verified<T>(
+        &self,
+        resp: &HttpResponse,
+        parse: &impl Fn(&HttpResponse, i64) -> Result<T>,
+    ) -> Result<T> {
+        match parse(resp, self.clock.now_unix()) {
+            Err(RefundError::UnknownSerial { serial, request_id })
+                if self.config.download_certificates && !is_public_key_id(&serial) =>
+            {
+                match self.refresh_certificates(Need::Serial(serial.clone())) {
+                    Ok(()) => parse(resp, self.clock.now_unix()),
+                    Err(_) => Err(RefundError::UnknownSerial { serial, request_id }),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Download the platform certificates on first need (nothing to verify with yet).
+    fn ensure_certificates(&self) -> Result<()> {
+        if !self.config.download_certificates {
+            return Ok(());
+        }
+        let now = self.clock.now_unix();
+        let have = {
+            let ring = self.config.keys.ring();
+            ring.public_key_id().is_some() || ring.has_valid_certificate(now)
+        };
+        if have {
+            return Ok(());
+        }
+        self.refresh_certificates(Need::FirstUse)
+    }
+
+    /// Run the download policy for `need`; `Ok` when the store now satisfies it.
+    fn refresh_certificates(&self, need: Need) -> Result<()> {
+        let config = &self.config;
+        let satisfied = || {
+            let ring = config.keys.ring();
+            match &need {
+                Need::Serial(s) => ring.find(s).is_some(),
+                Need::FirstUse => ring.has_valid_certificate(self.clock.now_unix()),
+                Need::Freshness | Need::Explicit => false,
+            }
+        };
+        match config.refresher.begin(&need, satisfied) {
+            Decision::Satisfied => Ok(()),
+            Decision::Refused(why) => Err(RefundError::Certificate {
+                serial: match &need {
+                    Need::Serial(s) => s.clone(),
+                    _ => String::new(),
+                },
+                reason: format!("no certificate download: {why}"),
+                request_id: None,
+            }),
+            Decision::Download => {
+                let outcome = self.download_certificates();
+                let record = match &outcome {
+                    Ok(serials) => Ok((serials.clone(), self.clock.now_unix())),
+                    Err(e) => Err(e.to_string()),
+                };
+                config.refresher.finish(record);
+                outcome?;
+                if satisfied() || matches!(need, Need::Freshness | Need::Explicit) {
+                    Ok(())
+                } else {
+                    Err(RefundError::Certificate {
+                        serial: match &need {
+                            Need::Serial(s) => s.clone(),
+                            _ => String::new(),
+                        },
+                        reason: "not in the downloaded platform certificates".into(),
+                        request_id: None,
+                    })
+                }
+            }
+        }
+    }
+
+    /// One verified download, merged into the store; the serials it held.
+    fn download_certificates(&self) -> Result<HashSet<String>> {
+        let (ts, nonce) = self.now_and_nonce();
+        let mut req = certificates::build_download_request(&self.config, ts, &nonce)?;
+        req.timeout_ms = Some(self.config.options.deadline_ms);
+        let resp = self.transport.send(req)?;
+        let now = self.clock.now_unix();
+        let trusted = self.config.keys.ring().clone();
+        let downloaded = certificates::parse_download(&self.config, &trusted, &resp, now)?;
+        let serials = downloaded
+            .iter()
+            .map(|d| normalize_serial(&d.certificate.serial_hex))
+            .collect();
+        self.config.keys.update(|ring| {
+            for d in downloaded {
+                ring.add_parsed_certificate(d.certificate);
+            }
+        });
+        Ok(serials)
+    }
+
+    /// After a successful call: refresh in the background when the last download is older
+    /// than 12 h or the newest certificate expires within 24 h.
+    fn maybe_refresh_in_background(&self) {
+        if !self.config.download_certificates {
+            return;
+        }
+        let now = self.clock.now_unix();
+        let newest = self
+            .config
+            .keys
+            .ring()
+            .certificates()
+            .iter()
+            .map(|c| c.not_after)
+            .max();
+        if !self.config.refresher.refresh_due(now, newest) {
+            return;
+        }
+        let client = Self {
+            config: self.config.clone(),
+            transport: self.transport.clone(),
+            clock: self.clock.clone(),
+            limiter: self.limiter.clone(),
+            replay_guard: None,
+        };
+        let _ = std::thread::Builder::new()
+            .name("wechatpay-certificates".into())
+            .spawn(move || {
+                let _ = client.refresh_certificates(Need::Freshness);
+            });
     }
 
     fn now_and_nonce(&self) -> (i64, String) {
@@ -214,6 +391,7 @@ impl RefundClient {
     /// Safe to call again with the same request after any error: WeChat Pay refunds once per
     /// `out_refund_no`.
     pub fn create_refund(&self, request: CreateRefundRequest) -> Result<Refund> {
+        self.ensure_certificates()?;
         let (ts, nonce) = self.now_and_nonce();
         let req = request::build_create_refund(&self.config, &request, ts, &nonce)?;
         self.execute(req, |resp, now| {
@@ -223,6 +401,7 @@ impl RefundClient {
 
     /// Query a refund by `out_refund_no` (`sub_mchid` in service-provider mode).
     pub fn query_refund(&self, out_refund_no: String, sub_mchid: Option<String>) -> Result<Refund> {
+        self.ensure_certificates()?;
         let (ts, nonce) = self.now_and_nonce();
         let req = request::build_query_refund(
             &self.config,
@@ -239,11 +418,26 @@ impl RefundClient {
     /// Resolve an `ABNORMAL` refund: to the user's bank card or the merchant's account.
     /// `bank_account` and `real_name` are encrypted by the library before sending.
     pub fn apply_abnormal_refund(&self, request: AbnormalRefundRequest) -> Result<Refund> {
+        self.ensure_certificates()?;
         let (ts, nonce) = self.now_and_nonce();
         let req = request::build_apply_abnormal_refund(&self.config, &request, ts, &nonce)?;
         self.execute(req, |resp, now| {
             response::parse_refund_response(&self.config, resp, now)
         })
+    }
+
+    /// Download the platform certificates now (certificate mode with
+    /// `download_platform_certificates`), subject to the same single-flight and 5 s limit as
+    /// the automatic refreshes; returns the certificates held afterwards.
+    pub fn refresh_platform_certificates(&self) -> Result<Vec<crate::verify::PlatformCertificate>> {
+        if !self.config.download_certificates {
+            return Err(RefundError::config(
+                "this configuration does not download platform certificates \
+                 (download_platform_certificates is off)",
+            ));
+        }
+        self.refresh_certificates(Need::Explicit)?;
+        Ok(self.config.platform_certificates())
     }
 
     /// Verify, decrypt and parse a refund notification from the raw request headers (any case,
@@ -254,16 +448,33 @@ impl RefundClient {
         headers: HashMap<String, String>,
         body: Vec<u8>,
     ) -> Result<RefundNotification> {
+        self.ensure_certificates()?;
         let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let parse = |now: i64| {
+            notify::parse_notification(
+                &self.config.keys.ring(),
+                &self.config.api_v3_key,
+                self.config.backend,
+                pairs.clone(),
+                &body,
+                now,
+            )
+        };
         let now = self.clock.now_unix();
-        let note = notify::parse_notification(
-            &self.config.keys,
-            &self.config.api_v3_key,
-            self.config.backend,
-            pairs.clone(),
-            &body,
-            now,
-        )?;
+        // A new platform certificate: refresh (single-flight, rate-limited: anyone can POST a
+        // forged notification) and verify the same bytes again.
+        let note = match parse(now) {
+            Err(RefundError::UnknownSerial { serial, request_id })
+                if self.config.download_certificates && !is_public_key_id(&serial) =>
+            {
+                match self.refresh_certificates(Need::Serial(serial.clone())) {
+                    Ok(()) => parse(self.clock.now_unix()),
+                    Err(_) => Err(RefundError::UnknownSerial { serial, request_id }),
+                }
+            }
+            other => other,
+        }?;
+        notify::check_merchant(&note, &self.config.mchid, self.config.service_provider)?;
         if let Some(guard) = &self.replay_guard {
             // Only verified notifications reach the guard: unverified nonces cannot fill it.
             let h = crate::verify::SignatureHeaders::from_pairs(pairs)?;

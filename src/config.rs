@@ -4,11 +4,12 @@
 //! once with a `Config` error naming the setting. Secrets are zeroized on drop and never
 //! appear in `Debug` / `Display`.
 
+use crate::certificates::Refresher;
 use crate::crypto::{CryptoBackend, RsaPrivateKey};
 use crate::error::{RefundError, Result};
 use crate::refund::validate::{is_loopback_host, split_url};
 use crate::sign::{LocalSigner, Signer};
-use crate::verify::KeyRing;
+use crate::verify::{KeyRing, KeyStore, PlatformCertificate};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,8 +128,12 @@ pub struct ClientConfig {
     pub(crate) merchant_serial_no: String,
     pub(crate) signer: Arc<dyn Signer>,
     pub(crate) api_v3_key: ApiV3Key,
-    pub(crate) keys: KeyRing,
-    pub(crate) wechatpay_public_key_id: Option<String>,
+    pub(crate) keys: KeyStore,
+    /// Certificate mode with automatic download of `/v3/certificates` (issue 11).
+    pub(crate) download_certificates: bool,
+    pub(crate) refresher: Refresher,
+    /// Service-provider mode: `mchid` is the `sp_mchid`; every call names a `sub_mchid`.
+    pub(crate) service_provider: bool,
     pub(crate) base_url: String,
     pub(crate) backup_base_url: Option<String>,
     pub(crate) user_agent: String,
@@ -143,15 +148,12 @@ impl fmt::Debug for ClientConfig {
             .field("merchant_serial_no", &self.merchant_serial_no)
             .field("merchant_private_key", &"<redacted>")
             .field("api_v3_key", &"<redacted>")
+            .field("wechatpay_keys", &self.wechatpay_key_ids())
             .field(
-                "wechatpay_keys",
-                &self
-                    .keys
-                    .ids()
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect::<Vec<_>>(),
+                "download_platform_certificates",
+                &self.download_certificates,
             )
+            .field("service_provider", &self.service_provider)
             .field("base_url", &self.base_url)
             .field("backup_base_url", &self.backup_base_url)
             .field("crypto_backend", &self.backend)
@@ -166,12 +168,7 @@ impl fmt::Display for ClientConfig {
             "ClientConfig(mchid={}, merchant_serial_no={}, wechatpay_keys={}, base_url={})",
             self.mchid,
             self.merchant_serial_no,
-            self.keys
-                .ids()
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect::<Vec<_>>()
-                .join("|"),
+            self.wechatpay_key_ids().join("|"),
             self.base_url
         )
     }
@@ -190,6 +187,8 @@ pub struct ClientConfigBuilder {
     api_v3_key: Zeroizing<String>,
     public_keys: Vec<(String, String)>,
     certificates: Vec<String>,
+    download_certificates: bool,
+    service_provider: bool,
     base_url: Option<String>,
     options: ClientOptions,
     backend: CryptoBackend,
@@ -211,9 +210,26 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Trust a platform certificate (X.509 PEM), looked up by its serial.
+    /// Trust a platform certificate (X.509 PEM), looked up by its serial; it verifies only
+    /// within its validity.
     pub fn platform_certificate(mut self, pem: impl Into<String>) -> Self {
         self.certificates.push(pem.into());
+        self
+    }
+
+    /// Certificate mode without configured certificates: download `/v3/certificates` on first
+    /// need, again when a response or notification names an unknown serial (single-flight,
+    /// rate-limited), and in the background when the newest is old or about to expire.
+    pub fn download_platform_certificates(mut self, on: bool) -> Self {
+        self.download_certificates = on;
+        self
+    }
+
+    /// Service-provider mode: `mchid` is the service provider's `sp_mchid`, every call must
+    /// name the `sub_mchid` it acts for (checked before sending), and notifications must carry
+    /// `sp_mchid` = `mchid` and a `sub_mchid`.
+    pub fn service_provider(mut self, on: bool) -> Self {
+        self.service_provider = on;
         self
     }
 
@@ -261,18 +277,18 @@ impl ClientConfigBuilder {
             SignerSource::Signer(s) => s,
         };
         let mut keys = KeyRing::new();
-        let mut public_key_id = None;
         for (id, pem) in &self.public_keys {
             keys.add_public_key(id, pem, self.backend)?;
-            public_key_id = Some(id.trim().to_string());
         }
         for pem in &self.certificates {
             keys.add_certificate(pem, self.backend)?;
         }
-        if keys.is_empty() {
+        if keys.is_empty() && !self.download_certificates {
             return Err(RefundError::config(
-                "no WeChat Pay key to verify responses with: give wechatpay_public_key_id + \
-                 wechatpay_public_key_pem (public-key mode) or platform certificates",
+                "no WeChat Pay key to verify responses with: give a WeChat Pay public key \
+                 (public-key mode: wechatpay_public_key_id + wechatpay_public_key_pem, or \
+                 wechatpay_public_keys), platform certificates, or turn on \
+                 download_platform_certificates (certificate mode)",
             ));
         }
         let base_url = check_base_url(
@@ -307,8 +323,10 @@ impl ClientConfigBuilder {
             merchant_serial_no: serial.to_ascii_uppercase(),
             signer,
             api_v3_key,
-            keys,
-            wechatpay_public_key_id: public_key_id,
+            keys: KeyStore::new(keys),
+            download_certificates: self.download_certificates,
+            refresher: Refresher::default(),
+            service_provider: self.service_provider,
             base_url,
             backup_base_url,
             user_agent,
@@ -370,7 +388,7 @@ impl ClientConfig {
             mchid.into(),
             merchant_serial_no.into(),
             SignerSource::Pem(Zeroizing::new(merchant_private_key_pem.into())),
-            api_v3_key.into(),
+            Zeroizing::new(api_v3_key.into()),
         )
     }
 
@@ -386,7 +404,7 @@ impl ClientConfig {
             mchid.into(),
             merchant_serial_no.into(),
             SignerSource::Signer(signer),
-            api_v3_key.into(),
+            Zeroizing::new(api_v3_key.into()),
         )
     }
 
@@ -394,53 +412,24 @@ impl ClientConfig {
         mchid: String,
         serial: String,
         signer: SignerSource,
-        api_v3_key: String,
+        api_v3_key: Zeroizing<String>,
     ) -> ClientConfigBuilder {
         ClientConfigBuilder {
             mchid,
             merchant_serial_no: serial,
             signer,
-            api_v3_key: Zeroizing::new(api_v3_key),
+            api_v3_key,
             public_keys: Vec::new(),
             certificates: Vec::new(),
+            download_certificates: false,
+            service_provider: false,
             base_url: None,
             options: ClientOptions::default(),
             backend: CryptoBackend::default(),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn from_parts(
-        builder: ClientConfigBuilder,
-        wechatpay_public_key_id: Option<String>,
-        wechatpay_public_key_pem: Option<String>,
-        platform_certificates_pem: Vec<String>,
-        base_url: Option<String>,
-        options: Option<ClientOptions>,
-    ) -> Result<Arc<Self>> {
-        let mut b = builder;
-        match (wechatpay_public_key_id, wechatpay_public_key_pem) {
-            (Some(id), Some(pem)) => b = b.wechatpay_public_key(id, pem),
-            (None, None) => {}
-            _ => {
-                return Err(RefundError::config(
-                    "give wechatpay_public_key_id and wechatpay_public_key_pem together",
-                ))
-            }
-        }
-        for pem in platform_certificates_pem {
-            b = b.platform_certificate(pem);
-        }
-        if let Some(u) = base_url {
-            b = b.base_url(u);
-        }
-        if let Some(o) = options {
-            b = b.options(o);
-        }
-        Ok(Arc::new(b.build()?))
-    }
-
-    /// The merchant id.
+    /// The merchant id (the `sp_mchid` in service-provider mode).
     pub fn mchid(&self) -> &str {
         &self.mchid
     }
@@ -460,23 +449,131 @@ impl ClientConfig {
         &self.options
     }
 
+    /// The WeChat Pay keys, shared by every client of this configuration.
+    pub fn key_store(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// Whether platform certificates are downloaded automatically.
+    pub fn downloads_platform_certificates(&self) -> bool {
+        self.download_certificates
+    }
+
+    /// Whether this is a service provider's configuration.
+    pub fn is_service_provider(&self) -> bool {
+        self.service_provider
+    }
+
     pub(crate) fn deadline(&self) -> Duration {
         Duration::from_millis(self.options.deadline_ms)
     }
 }
 
+/// A WeChat Pay public key: its id (`PUB_KEY_ID_…`) and PEM (`BEGIN PUBLIC KEY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct WechatpayPublicKey {
+    /// `PUB_KEY_ID_…`, as shown in the merchant platform.
+    pub id: String,
+    /// The public key, PEM `BEGIN PUBLIC KEY`.
+    pub pem: String,
+}
+
+/// What the language constructors take besides the merchant key: the WeChat Pay key material
+/// and the policies. The one path every constructor goes through ([`ClientConfig::assemble`]).
+struct Parts {
+    wechatpay_public_key_id: Option<String>,
+    wechatpay_public_key_pem: Option<String>,
+    wechatpay_public_keys: Vec<WechatpayPublicKey>,
+    platform_certificates_pem: Vec<String>,
+    download_platform_certificates: bool,
+    service_provider: bool,
+    base_url: Option<String>,
+    options: Option<ClientOptions>,
+}
+
 impl ClientConfig {
+    fn assemble(mut b: ClientConfigBuilder, p: Parts) -> Result<Arc<Self>> {
+        match (p.wechatpay_public_key_id, p.wechatpay_public_key_pem) {
+            (Some(id), Some(pem)) => b = b.wechatpay_public_key(id, pem),
+            (None, None) => {}
+            _ => {
+                return Err(RefundError::config(
+                    "give wechatpay_public_key_id and wechatpay_public_key_pem together",
+                ))
+            }
+        }
+        for k in p.wechatpay_public_keys {
+            b = b.wechatpay_public_key(k.id, k.pem);
+        }
+        for pem in p.platform_certificates_pem {
+            b = b.platform_certificate(pem);
+        }
+        if let Some(u) = p.base_url {
+            b = b.base_url(u);
+        }
+        if let Some(o) = p.options {
+            b = b.options(o);
+        }
+        b = b
+            .download_platform_certificates(p.download_platform_certificates)
+            .service_provider(p.service_provider);
+        Ok(Arc::new(b.build()?))
+    }
+}
+
+/// The language constructors are written once: exported with their defaults under `ffi`,
+/// plain Rust functions otherwise (UniFFI's `cfg_attr` support takes no arguments).
+macro_rules! constructors {
+    ($( $(#[doc = $doc:literal])* pub fn $name:ident ( $($args:tt)* ) -> $ret:ty $body:block )*) => {
+        #[cfg(feature = "ffi")]
+        #[uniffi::export]
+        impl ClientConfig {
+            $(
+                $(#[doc = $doc])*
+                #[uniffi::constructor(default(
+                    wechatpay_public_key_id = None,
+                    wechatpay_public_key_pem = None,
+                    wechatpay_public_keys = [],
+                    platform_certificates_pem = [],
+                    download_platform_certificates = false,
+                    service_provider = false,
+                    base_url = None,
+                    options = None
+                ))]
+                #[allow(clippy::too_many_arguments)]
+                pub fn $name($($args)*) -> $ret $body
+            )*
+        }
+
+        #[cfg(not(feature = "ffi"))]
+        impl ClientConfig {
+            $(
+                $(#[doc = $doc])*
+                #[allow(clippy::too_many_arguments)]
+                pub fn $name($($args)*) -> $ret $body
+            )*
+        }
+    };
+}
+
+constructors! {
     /// A configuration from the merchant's credentials and the WeChat Pay key(s).
     ///
-    /// - `mchid`: merchant id; `merchant_serial_no`: serial of the merchant API certificate;
+    /// - `mchid`: merchant id (the `sp_mchid` with `service_provider`); `merchant_serial_no`:
+    ///   serial of the merchant API certificate;
     /// - `merchant_private_key_pem`: `apiclient_key.pem` (PKCS#8 or PKCS#1);
     /// - `api_v3_key`: the 32-byte API v3 key;
-    /// - `wechatpay_public_key_id` + `wechatpay_public_key_pem`: public-key mode;
+    /// - `wechatpay_public_key_id` + `wechatpay_public_key_pem`, and/or `wechatpay_public_keys`:
+    ///   public-key mode (several keys during a rotation; the last one is used to encrypt);
     /// - `platform_certificates_pem`: certificate mode (both modes may be given together);
-    /// - `base_url`: `None` for production; `http://127.0.0.1:port` for a local sandbox.
+    /// - `download_platform_certificates`: certificate mode without configured certificates:
+    ///   they are downloaded on first need and refreshed on an unknown serial;
+    /// - `service_provider`: every call must name a `sub_mchid`;
+    /// - `base_url`: `None` for production; `http://127.0.0.1:port` for a local sandbox;
+    /// - `options`: timeouts, retries and limits (`None`: the defaults).
     ///
     /// Raises `RefundError.Config` naming the setting that is wrong.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         mchid: String,
         merchant_serial_no: String,
@@ -484,30 +581,35 @@ impl ClientConfig {
         api_v3_key: String,
         wechatpay_public_key_id: Option<String>,
         wechatpay_public_key_pem: Option<String>,
+        wechatpay_public_keys: Vec<WechatpayPublicKey>,
         platform_certificates_pem: Vec<String>,
+        download_platform_certificates: bool,
+        service_provider: bool,
         base_url: Option<String>,
         options: Option<ClientOptions>,
     ) -> Result<Arc<Self>> {
-        let merchant_private_key_pem = Zeroizing::new(merchant_private_key_pem);
-        let api_v3_key = Zeroizing::new(api_v3_key);
-        Self::from_parts(
-            Self::builder(
+        Self::assemble(
+            Self::builder_from(
                 mchid,
                 merchant_serial_no,
-                merchant_private_key_pem.as_str(),
-                api_v3_key.as_str(),
+                SignerSource::Pem(Zeroizing::new(merchant_private_key_pem)),
+                Zeroizing::new(api_v3_key),
             ),
-            wechatpay_public_key_id,
-            wechatpay_public_key_pem,
-            platform_certificates_pem,
-            base_url,
-            options,
+            Parts {
+                wechatpay_public_key_id,
+                wechatpay_public_key_pem,
+                wechatpay_public_keys,
+                platform_certificates_pem,
+                download_platform_certificates,
+                service_provider,
+                base_url,
+                options,
+            },
         )
     }
 
-    /// Like the main constructor, but requests are signed by `signer` (Android Keystore, a KMS,
-    /// an HSM): the merchant private key never enters the library.
-    #[allow(clippy::too_many_arguments)]
+    /// Like the main constructor, but requests are signed by `signer` (Android Keystore, a
+    /// KMS, an HSM): the merchant private key never enters the library.
     pub fn with_signer(
         mchid: String,
         merchant_serial_no: String,
@@ -515,107 +617,86 @@ impl ClientConfig {
         api_v3_key: String,
         wechatpay_public_key_id: Option<String>,
         wechatpay_public_key_pem: Option<String>,
+        wechatpay_public_keys: Vec<WechatpayPublicKey>,
         platform_certificates_pem: Vec<String>,
+        download_platform_certificates: bool,
+        service_provider: bool,
         base_url: Option<String>,
         options: Option<ClientOptions>,
     ) -> Result<Arc<Self>> {
-        let api_v3_key = Zeroizing::new(api_v3_key);
-        Self::from_parts(
-            Self::builder_with_signer(mchid, merchant_serial_no, signer, api_v3_key.as_str()),
-            wechatpay_public_key_id,
-            wechatpay_public_key_pem,
-            platform_certificates_pem,
-            base_url,
-            options,
+        Self::assemble(
+            Self::builder_from(
+                mchid,
+                merchant_serial_no,
+                SignerSource::Signer(signer),
+                Zeroizing::new(api_v3_key),
+            ),
+            Parts {
+                wechatpay_public_key_id,
+                wechatpay_public_key_pem,
+                wechatpay_public_keys,
+                platform_certificates_pem,
+                download_platform_certificates,
+                service_provider,
+                base_url,
+                options,
+            },
         )
     }
 }
 
 #[cfg_attr(feature = "ffi", uniffi::export)]
 impl ClientConfig {
-    /// The ids of the WeChat Pay keys this configuration trusts.
+    /// The ids of the WeChat Pay keys this configuration trusts (public key ids and
+    /// certificate serials).
     pub fn wechatpay_key_ids(&self) -> Vec<String> {
-        self.keys.ids().into_iter().map(|(id, _)| id).collect()
-    }
-}
-
-#[cfg(feature = "ffi")]
-#[uniffi::export]
-impl ClientConfig {
-    /// A configuration from the merchant's credentials and the WeChat Pay key(s).
-    ///
-    /// - `mchid`: merchant id; `merchant_serial_no`: serial of the merchant API certificate;
-    /// - `merchant_private_key_pem`: `apiclient_key.pem` (PKCS#8 or PKCS#1);
-    /// - `api_v3_key`: the 32-byte API v3 key;
-    /// - `wechatpay_public_key_id` + `wechatpay_public_key_pem`: public-key mode;
-    /// - `platform_certificates_pem`: certificate mode (both modes may be given together);
-    /// - `base_url`: `None` for production; `http://127.0.0.1:port` for a local sandbox;
-    /// - `options`: timeouts, retries and limits (`None`: the defaults).
-    ///
-    /// Raises `RefundError.Config` naming the setting that is wrong.
-    #[uniffi::constructor(name = "new", default(
-        wechatpay_public_key_id = None,
-        wechatpay_public_key_pem = None,
-        platform_certificates_pem = [],
-        base_url = None,
-        options = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    pub fn ffi_new(
-        mchid: String,
-        merchant_serial_no: String,
-        merchant_private_key_pem: String,
-        api_v3_key: String,
-        wechatpay_public_key_id: Option<String>,
-        wechatpay_public_key_pem: Option<String>,
-        platform_certificates_pem: Vec<String>,
-        base_url: Option<String>,
-        options: Option<ClientOptions>,
-    ) -> Result<Arc<Self>> {
-        Self::new(
-            mchid,
-            merchant_serial_no,
-            merchant_private_key_pem,
-            api_v3_key,
-            wechatpay_public_key_id,
-            wechatpay_public_key_pem,
-            platform_certificates_pem,
-            base_url,
-            options,
-        )
+        self.keys
+            .ring()
+            .ids()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
     }
 
-    /// Like the main constructor, but requests are signed by `signer` (Android Keystore, a
-    /// KMS, an HSM): the merchant private key never enters the library.
-    #[uniffi::constructor(name = "with_signer", default(
-        wechatpay_public_key_id = None,
-        wechatpay_public_key_pem = None,
-        platform_certificates_pem = [],
-        base_url = None,
-        options = None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    pub fn ffi_with_signer(
-        mchid: String,
-        merchant_serial_no: String,
-        signer: Arc<dyn Signer>,
-        api_v3_key: String,
-        wechatpay_public_key_id: Option<String>,
-        wechatpay_public_key_pem: Option<String>,
-        platform_certificates_pem: Vec<String>,
-        base_url: Option<String>,
-        options: Option<ClientOptions>,
-    ) -> Result<Arc<Self>> {
-        Self::with_signer(
-            mchid,
-            merchant_serial_no,
-            signer,
-            api_v3_key,
-            wechatpay_public_key_id,
-            wechatpay_public_key_pem,
-            platform_certificates_pem,
-            base_url,
-            options,
-        )
+    /// The platform certificates held now (configured or downloaded), with their validity.
+    pub fn platform_certificates(&self) -> Vec<PlatformCertificate> {
+        self.keys.ring().certificates()
+    }
+
+    /// Add or replace a platform certificate at run time (every client of this configuration
+    /// uses it at once). Returns its serial.
+    pub fn add_platform_certificate(&self, pem: String) -> Result<String> {
+        let cert = crate::crypto::Certificate::from_pem_with(self.backend, &pem)
+            .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;
+        Ok(self.keys.update(|r| r.add_parsed_certificate(cert)))
+    }
+
+    /// Add or replace a WeChat Pay public key at run time (a public-key rotation, or the
+    /// certificate → public key migration). The newest one encrypts and is named in
+    /// `Wechatpay-Serial`.
+    pub fn add_wechatpay_public_key(&self, id: String, pem: String) -> Result<()> {
+        self.keys
+            .update(|r| r.add_public_key(&id, &pem, self.backend))
+    }
+
+    /// Stop trusting a WeChat Pay public key or platform certificate (by id or serial), e.g.
+    /// at the end of a rotation. Refuses to remove the last key of a configuration that does
+    /// not download certificates.
+    pub fn remove_wechatpay_key(&self, id: String) -> Result<()> {
+        self.keys.update(|r| {
+            let mut next = r.clone();
+            if !next.remove(&id) {
+                return Err(RefundError::config(format!(
+                    "no WeChat Pay key {id:?} in this configuration"
+                )));
+            }
+            if next.is_empty() && !self.download_certificates {
+                return Err(RefundError::config(format!(
+                    "removing {id:?} would leave no WeChat Pay key to verify with"
+                )));
+            }
+            *r = next;
+            Ok(())
+        })
     }
 }

@@ -200,6 +200,19 @@ pub enum RefundError {
         /// The foreign error's text.
         reason: String,
     },
+
+    /// A platform certificate cannot be used: expired or not yet valid, or a downloaded one
+    /// failed a check (serial, validity, decryption, signature of the download). A failed
+    /// download changes nothing in the configuration.
+    #[error("platform certificate {serial}: {reason}{}", rid(request_id))]
+    Certificate {
+        /// The certificate serial concerned (empty when the problem is the download as a whole).
+        serial: String,
+        /// What is wrong.
+        reason: String,
+        /// The `Request-ID` header, when present.
+        request_id: Option<String>,
+    },
 }
 
 fn rid(request_id: &Option<String>) -> String {
@@ -290,6 +303,7 @@ impl RefundError {
             | Self::ProbeSignature { .. }
             | Self::TimestampOutOfWindow { .. }
             | Self::UnknownSerial { .. }
+            | Self::Certificate { .. }
             | Self::Decode { .. } => true,
             _ => false,
         }
@@ -304,6 +318,7 @@ impl RefundError {
             | Self::UnknownSerial { request_id, .. }
             | Self::Api { request_id, .. }
             | Self::Decode { request_id, .. }
+            | Self::Certificate { request_id, .. }
             | Self::ReplayedNotification { request_id, .. } => request_id.as_deref(),
             _ => None,
         }

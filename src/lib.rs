@@ -30,6 +30,7 @@
 // exceptions in Python/Kotlin/Swift; its size only matters on the (rare) error path.
 #![allow(clippy::result_large_err)]
 
+pub mod certificates;
 pub mod client;
 pub mod config;
 pub mod crypto;
@@ -45,11 +46,12 @@ pub mod sansio;
 pub mod sign;
 pub mod transport;
 pub mod verify;
+mod wire;
 
 pub use client::{Clock, RefundClient, SystemClock};
 pub use config::{
-    ApiV3Key, ClientConfig, ClientConfigBuilder, ClientOptions, BACKUP_BASE_URL,
-    PRODUCTION_BASE_URL,
+    ApiV3Key, ClientConfig, ClientConfigBuilder, ClientOptions, WechatpayPublicKey,
+    BACKUP_BASE_URL, PRODUCTION_BASE_URL,
 };
 pub use crypto::CryptoBackend;
 pub use error::{RefundError, Result, TransportErrorKind};
@@ -64,7 +66,7 @@ pub use sign::{LocalSigner, Signer};
 pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport};
 #[cfg(feature = "ureq-transport")]
 pub use transport::{TransportOptions, UreqTransport};
-pub use verify::KeyRing;
+pub use verify::{KeyRing, KeyStore, PlatformCertificate};
 
 #[cfg(feature = "ffi")]
 uniffi::setup_scaffolding!();

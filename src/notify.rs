@@ -388,6 +388,36 @@ pub fn notification_ack_failure(reason: String) -> NotificationAck {
     }
 }
 
+/// The notification belongs to this configuration's merchant: `mchid` for a direct merchant;
+/// in service-provider mode `sp_mchid` = the configured `mchid` and a `sub_mchid` is present.
+pub fn check_merchant(
+    note: &RefundNotification,
+    mchid: &str,
+    service_provider: bool,
+) -> Result<()> {
+    let mismatch = |field: &str, expected: &str, actual: Option<&String>| {
+        Err(RefundError::NotificationMismatch {
+            field: field.into(),
+            expected: expected.into(),
+            actual: actual.cloned().unwrap_or_default(),
+        })
+    };
+    if service_provider {
+        if note.sp_mchid.as_deref() != Some(mchid) {
+            return mismatch("sp_mchid", mchid, note.sp_mchid.as_ref());
+        }
+        if note.sub_mchid.as_deref().is_none_or(str::is_empty) {
+            return mismatch("sub_mchid", "a sub-merchant id", None);
+        }
+    } else {
+        let own = note.mchid.as_ref().or(note.sp_mchid.as_ref());
+        if own.map(String::as_str) != Some(mchid) {
+            return mismatch("mchid", mchid, own);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

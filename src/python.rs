@@ -28,7 +28,7 @@
 // object) into one more strong reference of its `Arc`. See `arc_from_handle`.
 #![allow(unsafe_code)]
 
-use crate::config::{ClientConfig, ClientOptions};
+use crate::config::{ClientConfig, ClientOptions, WechatpayPublicKey};
 use crate::error::RefundError;
 use crate::refund::model::{
     AbnormalRefundKind, AbnormalRefundRequest, CreateRefundRequest, FromAccount, FundsAccount,
@@ -70,11 +70,9 @@ struct Enums {
     refund_status: (Py<PyAny>, Vec<Py<PyAny>>),
     refund_channel: (Py<PyAny>, Vec<Py<PyAny>>),
     funds_account: (Py<PyAny>, Vec<Py<PyAny>>),
-    request_funds_account: (Py<PyAny>, Vec<Py<PyAny>>),
     from_account: (Py<PyAny>, Vec<Py<PyAny>>),
     promotion_scope: (Py<PyAny>, Vec<Py<PyAny>>),
     promotion_type: (Py<PyAny>, Vec<Py<PyAny>>),
-    abnormal_refund_kind: (Py<PyAny>, Vec<Py<PyAny>>),
     notification_event_type: (Py<PyAny>, Vec<Py<PyAny>>),
 }
 
@@ -88,35 +86,75 @@ fn generated(py: Python<'_>) -> PyResult<&'static Generated> {
     })
 }
 
-fn enum_members(
+fn enum_members<T: WireEnum>(
     module: &Bound<'_, PyAny>,
     name: &str,
-    expected: usize,
 ) -> PyResult<(Py<PyAny>, Vec<Py<PyAny>>)> {
     let cls = module.getattr(name)?;
     let members: Vec<Py<PyAny>> = cls
         .try_iter()?
         .map(|m| m.map(Bound::unbind))
         .collect::<PyResult<_>>()?;
-    for (i, m) in members.iter().enumerate() {
-        let value: usize = m
+    let known = T::known();
+    if members.len() != known.len() {
+        return Err(PyValueError::new_err(format!(
+            "{name} has {} members in Python and {} in Rust: the generated module does not match this library",
+            members.len(),
+            known.len()
+        )));
+    }
+    for (m, k) in members.iter().zip(known) {
+        let value: String = m
             .bind(module.py())
             .getattr(intern!(module.py(), "value"))?
             .extract()?;
-        if value != i {
+        if value != k.wire() {
             return Err(PyValueError::new_err(format!(
-                "{name}: member {i} has value {value}"
+                "{name}: member {value:?} where this library has {:?}",
+                k.wire()
             )));
         }
     }
-    if members.len() != expected {
-        return Err(PyValueError::new_err(format!(
-            "{name} has {} members in Python and {expected} in Rust: the generated module does not match this library",
-            members.len()
-        )));
-    }
     Ok((cls.unbind(), members))
 }
+
+/// The open enums (`crate::wire`) as the accelerator sees them.
+trait WireEnum: Sized + 'static {
+    fn known() -> &'static [Self];
+    fn index(&self) -> Option<usize>;
+    fn wire(&self) -> &str;
+    fn parse(s: &str) -> Self;
+}
+
+macro_rules! wire_enums {
+    ($($t:ty),+) => {$(
+        impl WireEnum for $t {
+            fn known() -> &'static [Self] {
+                <$t>::KNOWN
+            }
+            fn index(&self) -> Option<usize> {
+                self.known_index()
+            }
+            fn wire(&self) -> &str {
+                self.as_str()
+            }
+            fn parse(s: &str) -> Self {
+                <$t>::from_wire(s)
+            }
+        }
+    )+};
+}
+wire_enums!(
+    RefundStatus,
+    RefundChannel,
+    FundsAccount,
+    RequestFundsAccount,
+    FromAccount,
+    PromotionScope,
+    PromotionType,
+    AbnormalRefundKind,
+    NotificationEventType
+);
 
 /// Capture the generated module's classes. `lift_error(bytes) -> RefundError` is the
 /// generated converter applied to a byte stream (see `wechatpay_refund/__init__.py`).
@@ -128,27 +166,19 @@ fn install(module: &Bound<'_, PyAny>, lift_error: &Bound<'_, PyAny>) -> PyResult
         c.cast::<PyType>()?;
         Ok(c.unbind())
     };
+    // Request-only enums are read as strings; their classes are checked all the same.
+    enum_members::<RequestFundsAccount>(module, "RequestFundsAccount")?;
+    enum_members::<AbnormalRefundKind>(module, "AbnormalRefundKind")?;
     let enums = Enums {
-        refund_status: enum_members(module, "RefundStatus", RefundStatus::VARIANTS.len())?,
-        refund_channel: enum_members(module, "RefundChannel", RefundChannel::VARIANTS.len())?,
-        funds_account: enum_members(module, "FundsAccount", FundsAccount::VARIANTS.len())?,
-        request_funds_account: enum_members(
-            module,
-            "RequestFundsAccount",
-            RequestFundsAccount::VARIANTS.len(),
-        )?,
-        from_account: enum_members(module, "FromAccount", FromAccount::VARIANTS.len())?,
-        promotion_scope: enum_members(module, "PromotionScope", PromotionScope::VARIANTS.len())?,
-        promotion_type: enum_members(module, "PromotionType", PromotionType::VARIANTS.len())?,
-        abnormal_refund_kind: enum_members(
-            module,
-            "AbnormalRefundKind",
-            AbnormalRefundKind::VARIANTS.len(),
-        )?,
-        notification_event_type: enum_members(
+        refund_status: enum_members::<RefundStatus>(module, "RefundStatus")?,
+        refund_channel: enum_members::<RefundChannel>(module, "RefundChannel")?,
+        funds_account: enum_members::<FundsAccount>(module, "FundsAccount")?,
+        from_account: enum_members::<FromAccount>(module, "FromAccount")?,
+        promotion_scope: enum_members::<PromotionScope>(module, "PromotionScope")?,
+        promotion_type: enum_members::<PromotionType>(module, "PromotionType")?,
+        notification_event_type: enum_members::<NotificationEventType>(
             module,
             "NotificationEventType",
-            NotificationEventType::VARIANTS.len(),
         )?,
     };
     let g = Generated {
@@ -403,29 +433,18 @@ fn get_list<T>(
     obj.try_iter()?.map(|x| item(&x?)).collect()
 }
 
-fn get_enum<T: Copy>(
-    obj: &Bound<'_, PyAny>,
-    (class, _): &(Py<PyAny>, Vec<Py<PyAny>>),
-    variants: &[T],
-) -> PyResult<T> {
-    if obj.is_instance(class.bind(obj.py()))? {
-        let i: usize = obj.getattr(intern!(obj.py(), "value"))?.extract()?;
-        if let Some(v) = variants.get(i) {
-            return Ok(*v);
-        }
+fn get_enum<T: WireEnum>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
+    // The generated lowering is `Enum(value).value`: members and plain strings alike.
+    match obj.cast::<PyString>() {
+        Ok(s) => Ok(T::parse(&s.to_cow()?)),
+        Err(_) => Err(PyValueError::new_err(obj.clone().unbind())),
     }
-    // What the generated `check_lower` raises for anything that is not a member.
-    Err(PyValueError::new_err(obj.clone().unbind()))
 }
 
-fn funds_from_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<FundsFrom> {
+fn funds_from_py(o: &Bound<'_, PyAny>) -> PyResult<FundsFrom> {
     let py = o.py();
     Ok(FundsFrom {
-        account: get_enum(
-            &o.getattr(intern!(py, "account"))?,
-            &g.enums.from_account,
-            FromAccount::VARIANTS,
-        )?,
+        account: get_enum(&o.getattr(intern!(py, "account"))?)?,
         amount: get_i64(&o.getattr(intern!(py, "amount"))?)?,
     })
 }
@@ -442,7 +461,7 @@ fn goods_detail_input_py(o: &Bound<'_, PyAny>) -> PyResult<GoodsDetailInput> {
     })
 }
 
-fn create_refund_request_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<CreateRefundRequest> {
+fn create_refund_request_py(o: &Bound<'_, PyAny>) -> PyResult<CreateRefundRequest> {
     let py = o.py();
     let amount = o.getattr(intern!(py, "amount"))?;
     let funds_account = o.getattr(intern!(py, "funds_account"))?;
@@ -452,9 +471,7 @@ fn create_refund_request_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<Cre
             refund: get_i64(&amount.getattr(intern!(py, "refund"))?)?,
             total: get_i64(&amount.getattr(intern!(py, "total"))?)?,
             currency: get_str(&amount.getattr(intern!(py, "currency"))?)?,
-            from: get_list(&amount.getattr(intern!(py, "_from"))?, |x| {
-                funds_from_py(x, g)
-            })?,
+            from: get_list(&amount.getattr(intern!(py, "_from"))?, funds_from_py)?,
         },
         transaction_id: get_opt_str(&o.getattr(intern!(py, "transaction_id"))?)?,
         out_trade_no: get_opt_str(&o.getattr(intern!(py, "out_trade_no"))?)?,
@@ -464,11 +481,7 @@ fn create_refund_request_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<Cre
         funds_account: if funds_account.is_none() {
             None
         } else {
-            Some(get_enum(
-                &funds_account,
-                &g.enums.request_funds_account,
-                RequestFundsAccount::VARIANTS,
-            )?)
+            Some(get_enum(&funds_account)?)
         },
         goods_detail: get_list(
             &o.getattr(intern!(py, "goods_detail"))?,
@@ -477,19 +490,12 @@ fn create_refund_request_py(o: &Bound<'_, PyAny>, g: &Generated) -> PyResult<Cre
     })
 }
 
-fn abnormal_refund_request_py(
-    o: &Bound<'_, PyAny>,
-    g: &Generated,
-) -> PyResult<AbnormalRefundRequest> {
+fn abnormal_refund_request_py(o: &Bound<'_, PyAny>) -> PyResult<AbnormalRefundRequest> {
     let py = o.py();
     Ok(AbnormalRefundRequest {
         refund_id: get_str(&o.getattr(intern!(py, "refund_id"))?)?,
         out_refund_no: get_str(&o.getattr(intern!(py, "out_refund_no"))?)?,
-        kind: get_enum(
-            &o.getattr(intern!(py, "kind"))?,
-            &g.enums.abnormal_refund_kind,
-            AbnormalRefundKind::VARIANTS,
-        )?,
+        kind: get_enum(&o.getattr(intern!(py, "kind"))?)?,
         sub_mchid: get_opt_str(&o.getattr(intern!(py, "sub_mchid"))?)?,
         bank_type: get_opt_str(&o.getattr(intern!(py, "bank_type"))?)?,
         bank_account: get_opt_str(&o.getattr(intern!(py, "bank_account"))?)?,
@@ -583,43 +589,28 @@ fn py_opt_i64<'py>(py: Python<'py>, v: Option<i64>) -> PyResult<Bound<'py, PyAny
     })
 }
 
-fn py_enum<'py, T: Copy + Into<usize>>(
+fn py_enum<'py, T: WireEnum>(
     py: Python<'py>,
-    (_, members): &(Py<PyAny>, Vec<Py<PyAny>>),
-    v: T,
-) -> Bound<'py, PyAny> {
-    members[v.into()].bind(py).clone()
-}
-
-fn py_opt_enum<'py, T: Copy + Into<usize>>(
-    py: Python<'py>,
-    e: &(Py<PyAny>, Vec<Py<PyAny>>),
-    v: Option<T>,
-) -> Bound<'py, PyAny> {
-    match v {
-        Some(v) => py_enum(py, e, v),
-        None => py.None().into_bound(py),
+    (class, members): &(Py<PyAny>, Vec<Py<PyAny>>),
+    v: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    match v.index() {
+        Some(i) => Ok(members[i].bind(py).clone()),
+        // A value this version does not know: the class keeps it as a pseudo-member.
+        None => class.bind(py).call1((v.wire(),)),
     }
 }
 
-macro_rules! ordinal {
-    ($($t:ty),+) => {$(
-        impl From<$t> for usize {
-            fn from(v: $t) -> usize {
-                v as usize
-            }
-        }
-    )+};
+fn py_opt_enum<'py, T: WireEnum>(
+    py: Python<'py>,
+    e: &(Py<PyAny>, Vec<Py<PyAny>>),
+    v: &Option<T>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match v {
+        Some(v) => py_enum(py, e, v),
+        None => Ok(py.None().into_bound(py)),
+    }
 }
-ordinal!(
-    RefundStatus,
-    RefundChannel,
-    FundsAccount,
-    FromAccount,
-    PromotionScope,
-    PromotionType,
-    NotificationEventType
-);
 
 fn py_funds_from<'py>(
     py: Python<'py>,
@@ -627,7 +618,7 @@ fn py_funds_from<'py>(
     v: &FundsFrom,
 ) -> PyResult<Bound<'py, PyAny>> {
     Ok(record!(py, g, &g.funds_from;
-        "account" => py_enum(py, &g.enums.from_account, v.account),
+        "account" => py_enum(py, &g.enums.from_account, &v.account)?,
         "amount" => v.amount,
     ))
 }
@@ -668,8 +659,8 @@ fn py_promotion<'py>(py: Python<'py>, g: &Generated, v: &Promotion) -> PyResult<
     Ok(record!(py, g, &g.promotion;
         "coupon_id" => py_opt_str(py, &v.coupon_id),
         "name" => py_opt_str(py, &v.name),
-        "scope" => py_opt_enum(py, &g.enums.promotion_scope, v.scope),
-        "promotion_type" => py_opt_enum(py, &g.enums.promotion_type, v.promotion_type),
+        "scope" => py_opt_enum(py, &g.enums.promotion_scope, &v.scope)?,
+        "promotion_type" => py_opt_enum(py, &g.enums.promotion_type, &v.promotion_type)?,
         "amount" => v.amount,
         "refund_amount" => py_opt_i64(py, v.refund_amount)?,
         "stock_id" => py_opt_str(py, &v.stock_id),
@@ -700,12 +691,12 @@ fn py_refund<'py>(py: Python<'py>, g: &Generated, v: &Refund) -> PyResult<Bound<
         "out_refund_no" => &v.out_refund_no,
         "transaction_id" => &v.transaction_id,
         "out_trade_no" => &v.out_trade_no,
-        "channel" => py_enum(py, &g.enums.refund_channel, v.channel),
+        "channel" => py_enum(py, &g.enums.refund_channel, &v.channel)?,
         "user_received_account" => &v.user_received_account,
         "success_time" => py_opt_str(py, &v.success_time),
         "create_time" => &v.create_time,
-        "status" => py_enum(py, &g.enums.refund_status, v.status),
-        "funds_account" => py_opt_enum(py, &g.enums.funds_account, v.funds_account),
+        "status" => py_enum(py, &g.enums.refund_status, &v.status)?,
+        "funds_account" => py_opt_enum(py, &g.enums.funds_account, &v.funds_account)?,
         "amount" => amount,
         "promotion_detail" => py_list(py, g, &v.promotion_detail, py_promotion)?,
         "raw_json" => &v.raw_json,
@@ -727,7 +718,7 @@ fn py_notification<'py>(
     Ok(record!(py, g, &g.refund_notification;
         "id" => &v.id,
         "create_time" => &v.create_time,
-        "event_type" => py_enum(py, &g.enums.notification_event_type, v.event_type),
+        "event_type" => py_enum(py, &g.enums.notification_event_type, &v.event_type)?,
         "summary" => &v.summary,
         "mchid" => py_opt_str(py, &v.mchid),
         "sp_mchid" => py_opt_str(py, &v.sp_mchid),
@@ -736,7 +727,7 @@ fn py_notification<'py>(
         "transaction_id" => &v.transaction_id,
         "out_refund_no" => &v.out_refund_no,
         "refund_id" => &v.refund_id,
-        "refund_status" => py_enum(py, &g.enums.refund_status, v.refund_status),
+        "refund_status" => py_enum(py, &g.enums.refund_status, &v.refund_status)?,
         "success_time" => py_opt_str(py, &v.success_time),
         "user_received_account" => &v.user_received_account,
         "amount" => amount,
@@ -782,7 +773,7 @@ fn build_create_refund_request<'py>(
     let py = config.py();
     let g = generated(py)?;
     let config = config_arg(config, g)?;
-    let request = create_refund_request_py(request, g)?;
+    let request = create_refund_request_py(request)?;
     let (timestamp, nonce) = (get_i64(timestamp)?, get_str(nonce)?);
     let out = py.detach(|| crate::build_create_refund_request(config, request, timestamp, nonce));
     py_http_request(py, g, &out.map_err(|e| raise(py, g, e))?)
@@ -817,7 +808,7 @@ fn build_apply_abnormal_refund_request<'py>(
     let py = config.py();
     let g = generated(py)?;
     let config = config_arg(config, g)?;
-    let request = abnormal_refund_request_py(request, g)?;
+    let request = abnormal_refund_request_py(request)?;
     let (timestamp, nonce) = (get_i64(timestamp)?, get_str(nonce)?);
     let out =
         py.detach(|| crate::build_apply_abnormal_refund_request(config, request, timestamp, nonce));
@@ -870,7 +861,7 @@ fn verify_wechatpay_signature<'py>(
     let body = body.as_slice();
     py.detach(|| {
         let h = SignatureHeaders::from_pairs(pairs.iter().copied())?;
-        verify_signature(&config.keys, &h, body, now)
+        verify_signature(&config.keys.ring(), &h, body, now)
     })
     .map_err(|e| raise(py, g, e))
 }
@@ -892,7 +883,7 @@ fn parse_notification_at<'py>(
     let body = body.as_slice();
     let out = py.detach(|| {
         crate::notify::parse_notification(
-            &config.keys,
+            &config.keys.ring(),
             &config.api_v3_key,
             config.backend,
             pairs.iter().copied(),
@@ -903,12 +894,14 @@ fn parse_notification_at<'py>(
     py_notification(py, g, &out.map_err(|e| raise(py, g, e))?)
 }
 
-/// The handle of a new `ClientConfig`, for the generated class's `__init__` to adopt.
+/// The handle of a new `ClientConfig`, for the generated class's `__init__` to adopt: the
+/// arguments of the exported constructor, handed to that very constructor.
 #[pyfunction]
 #[pyo3(signature = (
     mchid, merchant_serial_no, merchant_private_key_pem, api_v3_key,
-    wechatpay_public_key_id=None, wechatpay_public_key_pem=None,
-    platform_certificates_pem=None, base_url=None, options=None
+    wechatpay_public_key_id=None, wechatpay_public_key_pem=None, wechatpay_public_keys=None,
+    platform_certificates_pem=None, download_platform_certificates=false,
+    service_provider=false, base_url=None, options=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn new_client_config(
@@ -919,7 +912,10 @@ fn new_client_config(
     api_v3_key: &Bound<'_, PyAny>,
     wechatpay_public_key_id: Option<&Bound<'_, PyAny>>,
     wechatpay_public_key_pem: Option<&Bound<'_, PyAny>>,
+    wechatpay_public_keys: Option<&Bound<'_, PyAny>>,
     platform_certificates_pem: Option<&Bound<'_, PyAny>>,
+    download_platform_certificates: bool,
+    service_provider: bool,
     base_url: Option<&Bound<'_, PyAny>>,
     options: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<u64> {
@@ -931,9 +927,18 @@ fn new_client_config(
     let api_v3_key = get_str(api_v3_key)?;
     let key_id = get_opt_str_arg(wechatpay_public_key_id)?;
     let key_pem_wx = get_opt_str_arg(wechatpay_public_key_pem)?;
+    let public_keys = match wechatpay_public_keys {
+        Some(v) if !v.is_none() => get_list(v, |k| {
+            Ok(WechatpayPublicKey {
+                id: get_str(&k.getattr(intern!(py, "id"))?)?,
+                pem: get_str(&k.getattr(intern!(py, "pem"))?)?,
+            })
+        })?,
+        _ => Vec::new(),
+    };
     let certs = match platform_certificates_pem {
-        Some(v) => get_list(v, get_str)?,
-        None => Vec::new(),
+        Some(v) if !v.is_none() => get_list(v, get_str)?,
+        _ => Vec::new(),
     };
     let base_url = get_opt_str_arg(base_url)?;
     let options = match options {
@@ -942,7 +947,18 @@ fn new_client_config(
     };
     let out = py.detach(|| {
         ClientConfig::new(
-            mchid, serial, key_pem, api_v3_key, key_id, key_pem_wx, certs, base_url, options,
+            mchid,
+            serial,
+            key_pem,
+            api_v3_key,
+            key_id,
+            key_pem_wx,
+            public_keys,
+            certs,
+            download_platform_certificates,
+            service_provider,
+            base_url,
+            options,
         )
     });
     Ok(handle_of(out.map_err(|e| raise(py, g, e))?))
@@ -956,7 +972,7 @@ fn client_create_refund<'py>(
     let py = client.py();
     let g = generated(py)?;
     let client = client_arg(client, g)?;
-    let request = create_refund_request_py(request, g)?;
+    let request = create_refund_request_py(request)?;
     let out = py.detach(|| client.create_refund(request));
     py_refund(py, g, &out.map_err(|e| raise(py, g, e))?)
 }
@@ -985,7 +1001,7 @@ fn client_apply_abnormal_refund<'py>(
     let py = client.py();
     let g = generated(py)?;
     let client = client_arg(client, g)?;
-    let request = abnormal_refund_request_py(request, g)?;
+    let request = abnormal_refund_request_py(request)?;
     let out = py.detach(|| client.apply_abnormal_refund(request));
     py_refund(py, g, &out.map_err(|e| raise(py, g, e))?)
 }

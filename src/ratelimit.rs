@@ -83,6 +83,13 @@ impl RateLimiter {
 
     /// Wait until one more request fits both budgets, then count it as sent.
     pub fn acquire(&self) {
+        self.acquire_within(u64::MAX);
+    }
+
+    /// Like [`Self::acquire`], but give up (and count nothing) when the wait would exceed
+    /// `max_wait_ms`; whether the request may be sent.
+    pub fn acquire_within(&self, max_wait_ms: u64) -> bool {
+        let started = self.clock.now_ms();
         loop {
             let now = self.clock.now_ms();
             let wait = {
@@ -101,11 +108,14 @@ impl RateLimiter {
                 {
                     None => {
                         w.sent.push_back(now);
-                        return;
+                        return true;
                     }
                     Some(ms) => ms.max(1),
                 }
             };
+            if (now - started).saturating_add(wait) > max_wait_ms {
+                return false;
+            }
             self.clock.sleep_ms(wait);
         }
     }

@@ -75,7 +75,7 @@ pub fn verify_wechatpay_signature(
 ) -> Result<()> {
     let h =
         SignatureHeaders::from_pairs(headers.iter().map(|h| (h.name.as_str(), h.value.as_str())))?;
-    verify_signature(&config.keys, &h, &body, now)
+    verify_signature(&config.keys.ring(), &h, &body, now)
 }
 
 /// Verify, decrypt and parse a refund notification as of `now` (unix seconds).
@@ -86,14 +86,16 @@ pub fn parse_notification_at(
     body: Vec<u8>,
     now: i64,
 ) -> Result<RefundNotification> {
-    notify::parse_notification(
-        &config.keys,
+    let note = notify::parse_notification(
+        &config.keys.ring(),
         &config.api_v3_key,
         config.backend,
         headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         &body,
         now,
-    )
+    )?;
+    notify::check_merchant(&note, &config.mchid, config.service_provider)?;
+    Ok(note)
 }
 
 /// Decrypt an AEAD_AES_256_GCM resource (notification or certificate) with an API v3 key;

@@ -40,6 +40,11 @@ pub struct HttpRequest {
     pub headers: Vec<HttpHeader>,
     /// Body bytes (empty for GET). Send exactly these: they are what was signed.
     pub body: Vec<u8>,
+    /// The time left before the caller's deadline, in milliseconds: a transport should give
+    /// up on this exchange after that long (the built-in one clips its timeouts to it).
+    /// `None`: no deadline beyond the transport's own timeouts.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub timeout_ms: Option<u64>,
 }
 
 impl HttpRequest {
@@ -213,6 +218,15 @@ impl HttpTransport for UreqTransport {
         let req = builder
             .body(request.body)
             .map_err(|e| RefundError::transport(TransportErrorKind::InvalidUrl, e.to_string()))?;
+        // The caller's deadline caps this exchange as a whole (connect, send, receive).
+        let req = match request.timeout_ms {
+            Some(ms) => self
+                .agent
+                .configure_request(req)
+                .timeout_global(Some(std::time::Duration::from_millis(ms.max(1))))
+                .build(),
+            None => req,
+        };
         let fail = |e: ureq::Error| RefundError::transport(classify(&e), e.to_string());
         let mut resp = self.agent.run(req).map_err(fail)?;
         let status = resp.status().as_u16();

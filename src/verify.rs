@@ -9,7 +9,7 @@ use crate::crypto::{Certificate, CryptoBackend, RsaPublicKey};
 use crate::error::{RefundError, Result};
 use crate::sign::SCHEME;
 use base64::Engine;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 /// Maximum allowed distance between a signed timestamp and the local clock, in seconds.
 pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
@@ -42,7 +42,7 @@ pub enum KeyKind {
     PlatformCertificate,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry {
     /// As configured (`PUB_KEY_ID_…`, or the certificate serial in uppercase hex).
     id: String,
@@ -50,11 +50,40 @@ struct Entry {
     lookup: String,
     kind: KeyKind,
     key: Arc<RsaPublicKey>,
+    /// Certificate validity (unix seconds); `None` for public keys.
+    validity: Option<(i64, i64)>,
+}
+
+/// A platform certificate held by a configuration: its serial and validity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct PlatformCertificate {
+    /// Serial, uppercase hex (what `Wechatpay-Serial` names).
+    pub serial_no: String,
+    /// Valid from (unix seconds).
+    pub not_before: i64,
+    /// Valid until (unix seconds). An expired certificate never verifies anything.
+    pub not_after: i64,
+}
+
+/// The outcome of looking a serial up at a given time.
+pub enum Lookup<'a> {
+    /// A key that may verify now.
+    Found(&'a RsaPublicKey),
+    /// A platform certificate outside its validity.
+    Expired {
+        /// Valid from (unix seconds).
+        not_before: i64,
+        /// Valid until (unix seconds).
+        not_after: i64,
+    },
+    /// No key under that serial.
+    Unknown,
 }
 
 /// The WeChat Pay keys a client trusts: public keys and platform certificates, side by side
 /// (during a migration both are live and callbacks arrive signed by either).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct KeyRing {
     entries: Vec<Entry>,
 }
@@ -68,59 +97,84 @@ fn lookup_form(serial: &str) -> String {
     }
 }
 
+/// The lookup form of a serial: public key ids as given, certificate serials in uppercase hex
+/// without leading zeros.
+pub fn normalize_serial(serial: &str) -> String {
+    lookup_form(serial)
+}
+
+/// Whether a `Wechatpay-Serial` names a WeChat Pay public key (else a certificate serial).
+pub fn is_public_key_id(serial: &str) -> bool {
+    serial.trim().starts_with("PUB_KEY_ID_")
+}
+
 impl KeyRing {
     /// An empty key ring.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Add a WeChat Pay public key (`PUB_KEY_ID_…` and its PEM).
+    /// Add a WeChat Pay public key (`PUB_KEY_ID_…` and its PEM); replaces one of the same id.
     pub fn add_public_key(&mut self, id: &str, pem: &str, backend: CryptoBackend) -> Result<()> {
-        let id = id.trim();
-        let rest = id.strip_prefix("PUB_KEY_ID_").unwrap_or_default();
-        // It travels in the Wechatpay-Serial header: letters and digits only, no injection.
-        if rest.is_empty() || rest.len() > 64 || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(RefundError::config(format!(
-                "wechatpay_public_key_id must look like PUB_KEY_ID_…, got {id:?}"
-            )));
-        }
+        let id = check_public_key_id(id)?;
         let key = RsaPublicKey::from_pem_with(backend, pem)
-            .map_err(|e| RefundError::config(format!("wechatpay_public_key_pem: {e}")))?;
-        self.insert(id.to_string(), KeyKind::WechatpayPublicKey, key);
+            .map_err(|e| RefundError::config(format!("wechatpay_public_key_pem ({id}): {e}")))?;
+        self.insert(Entry {
+            lookup: lookup_form(id),
+            id: id.to_string(),
+            kind: KeyKind::WechatpayPublicKey,
+            key: Arc::new(key),
+            validity: None,
+        });
         Ok(())
     }
 
-    /// Add a platform certificate (X.509 PEM); it is looked up by its serial.
+    /// Add (or replace) a platform certificate (X.509 PEM); it is looked up by its serial and
+    /// verifies only within its validity. Returns the serial.
     pub fn add_certificate(&mut self, pem: &str, backend: CryptoBackend) -> Result<String> {
         let cert = Certificate::from_pem_with(backend, pem)
             .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;
+        Ok(self.add_parsed_certificate(cert))
+    }
+
+    pub(crate) fn add_parsed_certificate(&mut self, cert: Certificate) -> String {
         let serial = cert.serial_hex.clone();
-        self.insert(
-            serial.clone(),
-            KeyKind::PlatformCertificate,
-            cert.public_key,
-        );
-        Ok(serial)
+        self.insert(Entry {
+            lookup: lookup_form(&serial),
+            id: serial.clone(),
+            kind: KeyKind::PlatformCertificate,
+            key: Arc::new(cert.public_key),
+            validity: Some((cert.not_before, cert.not_after)),
+        });
+        serial
     }
 
     /// Add an already parsed key under an id (used by the sandbox and for rotation).
     pub fn add_key(&mut self, id: &str, kind: KeyKind, key: RsaPublicKey) {
-        self.insert(id.to_string(), kind, key);
-    }
-
-    fn insert(&mut self, id: String, kind: KeyKind, key: RsaPublicKey) {
-        let lookup = lookup_form(&id);
-        self.entries.retain(|e| e.lookup != lookup);
-        self.entries.push(Entry {
-            id,
-            lookup,
+        self.insert(Entry {
+            lookup: lookup_form(id),
+            id: id.to_string(),
             kind,
             key: Arc::new(key),
+            validity: None,
         });
     }
 
+    /// Remove the key or certificate under `id`; whether one was there.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let lookup = lookup_form(id);
+        let before = self.entries.len();
+        self.entries.retain(|e| e.lookup != lookup);
+        self.entries.len() != before
+    }
+
+    fn insert(&mut self, entry: Entry) {
+        self.entries.retain(|e| e.lookup != entry.lookup);
+        self.entries.push(entry);
+    }
+
     /// The key for a `Wechatpay-Serial` value (hex serials compared case-insensitively,
-    /// leading zeros ignored).
+    /// leading zeros ignored), whatever its validity.
     pub fn find(&self, serial: &str) -> Option<&RsaPublicKey> {
         let lookup = lookup_form(serial);
         self.entries
@@ -129,15 +183,48 @@ impl KeyRing {
             .map(|e| e.key.as_ref())
     }
 
+    /// The key for a `Wechatpay-Serial` value at unix time `now`: an expired (or not yet
+    /// valid) platform certificate never verifies anything.
+    pub fn find_at(&self, serial: &str, now: i64) -> Lookup<'_> {
+        let lookup = lookup_form(serial);
+        match self.entries.iter().find(|e| e.lookup == lookup) {
+            None => Lookup::Unknown,
+            Some(Entry {
+                validity: Some((nb, na)),
+                ..
+            }) if now < *nb || now > *na => Lookup::Expired {
+                not_before: *nb,
+                not_after: *na,
+            },
+            Some(e) => Lookup::Found(e.key.as_ref()),
+        }
+    }
+
     /// The key to encrypt sensitive fields with, and the id to send in `Wechatpay-Serial`:
-    /// the WeChat Pay public key when there is one, else the last platform certificate added.
-    pub fn encryption_key(&self) -> Option<(&str, &RsaPublicKey)> {
+    /// the newest WeChat Pay public key when there is one (public-key mode and the migration),
+    /// else the platform certificate valid at `now` with the latest expiry.
+    pub fn encryption_key_at(&self, now: i64) -> Option<(&str, &RsaPublicKey)> {
         self.entries
             .iter()
             .rev()
             .find(|e| e.kind == KeyKind::WechatpayPublicKey)
-            .or_else(|| self.entries.last())
+            .or_else(|| {
+                self.entries
+                    .iter()
+                    .filter(|e| matches!(e.validity, Some((nb, na)) if nb <= now && now <= na))
+                    .max_by_key(|e| e.validity.map(|(_, na)| na))
+            })
             .map(|e| (e.id.as_str(), e.key.as_ref()))
+    }
+
+    /// The newest WeChat Pay public key id (sent in `Wechatpay-Serial` on every request in
+    /// public-key mode).
+    pub fn public_key_id(&self) -> Option<&str> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.kind == KeyKind::WechatpayPublicKey)
+            .map(|e| e.id.as_str())
     }
 
     /// The ids held, with their kind.
@@ -148,9 +235,72 @@ impl KeyRing {
             .collect()
     }
 
+    /// The platform certificates held, with their validity.
+    pub fn certificates(&self) -> Vec<PlatformCertificate> {
+        self.entries
+            .iter()
+            .filter_map(|e| {
+                e.validity.map(|(nb, na)| PlatformCertificate {
+                    serial_no: e.id.clone(),
+                    not_before: nb,
+                    not_after: na,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a platform certificate valid at `now` is held.
+    pub fn has_valid_certificate(&self, now: i64) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(e.validity, Some((nb, na)) if nb <= now && now <= na))
+    }
+
     /// Whether the ring holds no key.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// Check a `PUB_KEY_ID_…`: it travels in the `Wechatpay-Serial` header, so letters and digits
+/// only (no header injection).
+pub(crate) fn check_public_key_id(id: &str) -> Result<&str> {
+    let id = id.trim();
+    let rest = id.strip_prefix("PUB_KEY_ID_").unwrap_or_default();
+    if rest.is_empty() || rest.len() > 64 || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(RefundError::config(format!(
+            "wechatpay_public_key_id must look like PUB_KEY_ID_…, got {id:?}"
+        )));
+    }
+    Ok(id)
+}
+
+/// A [`KeyRing`] shared by every client of a configuration and safe across threads: keys can
+/// be added, replaced and removed at run time (rotations) while clients verify.
+#[derive(Debug, Default)]
+pub struct KeyStore {
+    ring: RwLock<KeyRing>,
+}
+
+impl KeyStore {
+    /// A store holding `ring`.
+    pub fn new(ring: KeyRing) -> Self {
+        Self {
+            ring: RwLock::new(ring),
+        }
+    }
+
+    /// The keys as they are now (a read lock: hold it briefly).
+    pub fn ring(&self) -> RwLockReadGuard<'_, KeyRing> {
+        // A panic while holding the lock cannot leave the ring half-updated (every update is
+        // one push/retain), so a poisoned lock is still usable: never panic across FFI.
+        self.ring.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Change the keys.
+    pub fn update<T>(&self, f: impl FnOnce(&mut KeyRing) -> T) -> T {
+        let mut g = self.ring.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut g)
     }
 }
 
@@ -342,12 +492,27 @@ pub fn verify_signature(keys: &KeyRing, h: &SignatureHeaders, body: &[u8], now: 
             request_id: rid(),
         });
     }
-    let key = keys
-        .find(serial)
-        .ok_or_else(|| RefundError::UnknownSerial {
-            serial: serial.to_string(),
-            request_id: rid(),
-        })?;
+    let key = match keys.find_at(serial, now) {
+        Lookup::Found(key) => key,
+        Lookup::Unknown => {
+            return Err(RefundError::UnknownSerial {
+                serial: serial.to_string(),
+                request_id: rid(),
+            })
+        }
+        Lookup::Expired {
+            not_before,
+            not_after,
+        } => {
+            return Err(RefundError::Certificate {
+                serial: serial.to_string(),
+                reason: format!(
+                    "not valid at {now} (valid from {not_before} to {not_after}); an expired platform certificate verifies nothing"
+                ),
+                request_id: rid(),
+            })
+        }
+    };
     let sig = base64::engine::general_purpose::STANDARD
         .decode(signature.as_bytes())
         .map_err(|_| RefundError::signature("Wechatpay-Signature is not valid base64", rid()))?;

@@ -182,12 +182,15 @@ fn response_error_paths() {
     assert_eq!(
         (r.status, r.channel, r.funds_account),
         (
-            RefundStatus::Unknown,
-            RefundChannel::Unknown,
-            Some(FundsAccount::Unknown)
+            RefundStatus::Unknown("NEW_STATUS".into()),
+            RefundChannel::Unknown("SPACE".into()),
+            Some(FundsAccount::Unknown("MOON".into()))
         )
     );
-    assert_eq!(r.amount.from[0].account, FromAccount::Unknown);
+    assert_eq!(
+        r.amount.from[0].account,
+        FromAccount::Unknown("FUTURE".into())
+    );
     assert!(r.raw_json.contains("NEW_STATUS"));
     // A 2xx without signature headers is forged.
     let mut forged = signed(200, ok, now);

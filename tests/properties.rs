@@ -237,7 +237,7 @@ fn funds_from() -> impl Strategy<Value = FundsFrom> {
         prop::sample::select(vec![
             FromAccount::Available,
             FromAccount::Unavailable,
-            FromAccount::Unknown,
+            FromAccount::Unknown("BASIC".into()),
         ]),
         prop_oneof![4 => 1i64..600, 1 => any::<i64>()],
     )
@@ -277,7 +277,7 @@ prop_compose! {
         funds_account in proptest::option::of(prop::sample::select(vec![
             RequestFundsAccount::Available,
             RequestFundsAccount::Unsettled,
-            RequestFundsAccount::Unknown,
+            RequestFundsAccount::Unknown("OPERATION".into()),
         ])),
         total in prop_oneof![4 => 1i64..2000, 1 => any::<i64>()],
         refund in prop_oneof![4 => 1i64..2000, 1 => any::<i64>()],
@@ -530,7 +530,7 @@ proptest! {
                 prop_assert_eq!(v["notify_url"].as_str(), req.notify_url.as_deref());
                 prop_assert_eq!(
                     v["funds_account"].as_str(),
-                    req.funds_account.map(|a| a.as_str())
+                    req.funds_account.as_ref().map(|a| a.as_str())
                 );
                 prop_assert_eq!(v["amount"]["refund"].as_i64(), Some(req.amount.refund));
                 prop_assert_eq!(v["amount"]["total"].as_i64(), Some(req.amount.total));

@@ -452,6 +452,7 @@ fn certificates_endpoint_serves_the_encrypted_platform_certificate() {
                 HttpHeader::new("User-Agent", "test"),
             ],
             body: vec![],
+            timeout_ms: None,
         })
         .unwrap();
     assert_eq!(resp.status, 200);

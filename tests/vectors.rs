@@ -275,10 +275,10 @@ fn verification_vectors_with_every_backend() {
                     r.promotion_detail[0].goods_detail[0].goods_id.as_deref(),
                     Some("1001")
                 );
-                // "COUPON" is not a documented value: kept as Unknown, not fatal.
+                // "COUPON": the refund seed's own example (issue 10).
                 assert_eq!(
                     r.promotion_detail[1].promotion_type,
-                    Some(PromotionType::Unknown)
+                    Some(PromotionType::Coupon)
                 );
                 assert_eq!(r.promotion_detail[1].coupon_id.as_deref(), Some("109520"));
                 assert_eq!(r.raw_json, s(&c["body"]));

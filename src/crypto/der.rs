@@ -134,6 +134,10 @@ pub(crate) struct CertParts<'a> {
     pub serial_hex: String,
     /// The SubjectPublicKeyInfo, whole.
     pub spki: &'a [u8],
+    /// Validity start, unix seconds.
+    pub not_before: i64,
+    /// Validity end, unix seconds.
+    pub not_after: i64,
 }
 
 /// Pull the serial number and SubjectPublicKeyInfo out of a DER certificate.
@@ -148,13 +152,52 @@ pub(crate) fn certificate_parts(der: &[u8]) -> Result<CertParts<'_>, String> {
     let (serial, r) = expect(rest, 0x02, "serial INTEGER")?;
     let (_sig_alg, r) = expect(r, 0x30, "signature AlgorithmIdentifier")?;
     let (_issuer, r) = expect(r, 0x30, "issuer Name")?;
-    let (_validity, r) = expect(r, 0x30, "validity")?;
+    let (validity, r) = expect(r, 0x30, "validity")?;
+    let (not_before, v) = read_tlv(validity.contents)?;
+    let (not_after, _) = read_tlv(v)?;
     let (_subject, r) = expect(r, 0x30, "subject Name")?;
     let (spki, _) = expect(r, 0x30, "SubjectPublicKeyInfo")?;
     Ok(CertParts {
         serial_hex: normalize_hex(&hex_upper(serial.contents)),
         spki: spki.whole,
+        not_before: x509_time(&not_before)?,
+        not_after: x509_time(&not_after)?,
     })
+}
+
+/// An X.509 `Time` (UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`, RFC 5280
+/// 4.1.2.5) as unix seconds.
+fn x509_time(t: &Tlv<'_>) -> Result<i64, String> {
+    let s = std::str::from_utf8(t.contents).map_err(|_| "bad certificate time".to_string())?;
+    let (year, rest) = match (t.tag, s.len()) {
+        (0x17, 13) => {
+            let yy: i64 = s[..2].parse().map_err(|_| "bad UTCTime")?;
+            // RFC 5280: YY >= 50 is 19YY, else 20YY.
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &s[2..])
+        }
+        (0x18, 15) => (s[..4].parse().map_err(|_| "bad GeneralizedTime")?, &s[4..]),
+        _ => return Err(format!("unsupported certificate time {s:?}")),
+    };
+    if !rest.ends_with('Z') || !rest[..10].bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("unsupported certificate time {s:?}"));
+    }
+    let n = |i: usize| -> i64 { rest[i..i + 2].parse().unwrap_or(0) };
+    let (month, day, h, m, sec) = (n(0), n(2), n(4), n(6), n(8));
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
+        return Err(format!("invalid certificate time {s:?}"));
+    }
+    Ok(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 pub(crate) fn hex_upper(bytes: &[u8]) -> String {
@@ -256,6 +299,37 @@ mod tests {
         assert!(parse_pem(truncated).unwrap_err().contains("truncated"));
         let bad = "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n";
         assert!(parse_pem(bad).unwrap_err().contains("base64"));
+    }
+
+    #[test]
+    fn certificate_times() {
+        let utc = |s: &str| {
+            x509_time(&Tlv {
+                tag: 0x17,
+                contents: s.as_bytes(),
+                whole: &[],
+            })
+        };
+        let gen = |s: &str| {
+            x509_time(&Tlv {
+                tag: 0x18,
+                contents: s.as_bytes(),
+                whole: &[],
+            })
+        };
+        assert_eq!(utc("700101000000Z").unwrap(), 0);
+        assert_eq!(utc("250101000000Z").unwrap(), 1_735_689_600);
+        assert_eq!(gen("20350101000000Z").unwrap(), 2_051_222_400);
+        assert_eq!(gen("20261118110640Z").unwrap(), 1_795_000_000);
+        assert_eq!(utc("491231235959Z").unwrap(), 2_524_607_999);
+        for bad in [
+            "2501010000Z",
+            "251301000000Z",
+            "25010100000Z0",
+            "25010100000+",
+        ] {
+            assert!(utc(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

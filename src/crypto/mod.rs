@@ -307,6 +307,10 @@ pub struct Certificate {
     pub serial_hex: String,
     /// The certified public key.
     pub public_key: RsaPublicKey,
+    /// Validity start, unix seconds.
+    pub not_before: i64,
+    /// Validity end, unix seconds.
+    pub not_after: i64,
 }
 
 impl Certificate {
@@ -323,6 +327,8 @@ impl Certificate {
         Ok(Self {
             serial_hex: parts.serial_hex,
             public_key: RsaPublicKey::from_spki_der_with(backend, parts.spki)?,
+            not_before: parts.not_before,
+            not_after: parts.not_after,
         })
     }
 }

@@ -1,49 +1,13 @@
 //! Typed records of the three refund operations (seeds `refund-apply-v3.txt`,
 //! `abnormal-refund-v3.txt`). Money is always integer fen (`i64`).
 //!
-//! Enums coming from the server have an `Unknown` variant: an unexpected value never breaks
-//! parsing, and the verified body stays available in `raw_json`.
+//! Enums coming from the server are open ([`crate::wire`]): an unexpected value never breaks
+//! parsing and is kept as received in `Unknown(raw)`.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
-macro_rules! wire_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal ),+ $(,)? }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
-        pub enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $wire)] $variant, )+
-            /// A value this version of the library does not know (kept in `raw_json`).
-            #[serde(other, rename = "UNKNOWN")]
-            Unknown,
-        }
-
-        impl $name {
-            /// Every variant in declaration order (`Unknown` last): the order of the
-            /// generated Python enum's members, which the CPython accelerator relies on.
-            #[cfg(feature = "python")]
-            pub(crate) const VARIANTS: &'static [Self] = &[$( Self::$variant, )+ Self::Unknown];
-
-            /// The wire value (`"UNKNOWN"` for `Unknown`).
-            pub fn as_str(&self) -> &'static str {
-                match self {
-                    $( Self::$variant => $wire, )+
-                    Self::Unknown => "UNKNOWN",
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::wire::wire_enum;
 
 wire_enum! {
     /// Refund status. `PROCESSING` → `SUCCESS` | `CLOSED` | `ABNORMAL`; `ABNORMAL` is not
@@ -126,10 +90,14 @@ wire_enum! {
 wire_enum! {
     /// Funding type of a promotion (coupon).
     PromotionType {
-        /// Pre-funded coupon.
+        /// Pre-funded coupon (older name).
         Cash = "CASH",
-        /// Not pre-funded coupon.
+        /// Not pre-funded coupon (older name).
         Nocash = "NOCASH",
+        /// Coupon (the refund seed's own example, and the official SDKs).
+        Coupon = "COUPON",
+        /// Discount (the official SDKs).
+        Discount = "DISCOUNT",
     }
 }
 
@@ -568,7 +536,7 @@ pub struct Refund {
 }
 
 fn unknown_channel() -> RefundChannel {
-    RefundChannel::Unknown
+    RefundChannel::Unknown(String::new())
 }
 
 /// Amounts in a refund notification.

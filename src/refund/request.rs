@@ -112,7 +112,7 @@ pub fn create_refund_body(req: &CreateRefundRequest) -> Vec<u8> {
         out_refund_no: &req.out_refund_no,
         reason: req.reason.as_deref(),
         notify_url: req.notify_url.as_deref(),
-        funds_account: req.funds_account,
+        funds_account: req.funds_account.clone(),
         amount: AmountWire {
             refund: req.amount.refund,
             from: &req.amount.from,
@@ -132,6 +132,7 @@ pub fn build_create_refund(
     nonce: &str,
 ) -> Result<HttpRequest> {
     validate::create_refund(request, config.options.allow_http_notify_url)?;
+    require_sub_mchid(config, request.sub_mchid.as_deref())?;
     let body = create_refund_body(request);
     finish(
         config,
@@ -153,6 +154,7 @@ pub fn build_query_refund(
     nonce: &str,
 ) -> Result<HttpRequest> {
     validate::query_refund(out_refund_no, sub_mchid)?;
+    require_sub_mchid(config, sub_mchid)?;
     let mut url = format!("{REFUNDS_PATH}/{}", encode_path_segment(out_refund_no));
     if let Some(s) = sub_mchid {
         url.push_str("?sub_mchid=");
@@ -170,8 +172,13 @@ pub fn build_apply_abnormal_refund(
     nonce: &str,
 ) -> Result<HttpRequest> {
     validate::abnormal_refund(request)?;
-    let (key_id, key) = config.keys.encryption_key().ok_or_else(|| {
-        RefundError::config("no WeChat Pay key to encrypt bank_account / real_name with")
+    require_sub_mchid(config, request.sub_mchid.as_deref())?;
+    let ring = config.keys.ring();
+    let (key_id, key) = ring.encryption_key_at(timestamp).ok_or_else(|| {
+        RefundError::config(
+            "no WeChat Pay key to encrypt bank_account / real_name with (no public key, and no \
+             platform certificate valid now)",
+        )
     })?;
     let encrypt = |field: &str, v: &Option<String>| -> Result<Option<String>> {
         v.as_deref()
@@ -185,7 +192,7 @@ pub fn build_apply_abnormal_refund(
     let wire = AbnormalWire {
         sub_mchid: request.sub_mchid.as_deref(),
         out_refund_no: &request.out_refund_no,
-        kind: request.kind,
+        kind: request.kind.clone(),
         bank_type: request.bank_type.as_deref(),
         bank_account: encrypt("bank_account", &request.bank_account)?,
         real_name: encrypt("real_name", &request.real_name)?,
@@ -196,7 +203,38 @@ pub fn build_apply_abnormal_refund(
         encode_path_segment(&request.refund_id)
     );
     let serial = key_id.to_string();
+    drop(ring);
     finish(config, "POST", url, body, timestamp, nonce, Some(serial))
+}
+
+/// A signed GET of `path_and_query` (no body).
+pub(crate) fn build_signed_get(
+    config: &ClientConfig,
+    path_and_query: String,
+    timestamp: i64,
+    nonce: &str,
+) -> Result<HttpRequest> {
+    finish(
+        config,
+        "GET",
+        path_and_query,
+        Vec::new(),
+        timestamp,
+        nonce,
+        None,
+    )
+}
+
+/// Service-provider mode (the abnormal-refund seed: 服务商模式下必须传递此参数): every call
+/// names the sub-merchant, checked before anything is sent.
+fn require_sub_mchid(config: &ClientConfig, sub_mchid: Option<&str>) -> Result<()> {
+    if config.service_provider && sub_mchid.is_none_or(|s| s.is_empty()) {
+        return Err(RefundError::invalid(
+            "sub_mchid",
+            "required in service-provider mode (the configuration's mchid is the sp_mchid)",
+        ));
+    }
+    Ok(())
 }
 
 fn finish(
@@ -233,7 +271,8 @@ fn finish(
     ];
     // Name the key the sensitive fields were encrypted with; in public-key mode always name
     // the public key, which also makes WeChat Pay sign the response with its pair.
-    if let Some(serial) = encryption_serial.or_else(|| config.wechatpay_public_key_id.clone()) {
+    let public_key_id = || config.keys.ring().public_key_id().map(str::to_owned);
+    if let Some(serial) = encryption_serial.or_else(public_key_id) {
         headers.push(HttpHeader::new("Wechatpay-Serial", serial));
     }
     Ok(HttpRequest {
@@ -241,6 +280,7 @@ fn finish(
         url: format!("{}{}", config.base_url, path_and_query),
         headers,
         body,
+        timeout_ms: None,
     })
 }
 

@@ -166,7 +166,7 @@ where
     I: IntoIterator<Item = (&'h str, &'h str)> + Clone,
 {
     let (body, request_id) = verify_response_parts(
-        &config.keys,
+        &config.keys.ring(),
         status,
         headers,
         body,

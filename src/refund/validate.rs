@@ -199,8 +199,11 @@ pub fn create_refund(req: &CreateRefundRequest, allow_http_notify_url: bool) -> 
     if let Some(u) = &req.notify_url {
         notify_url("notify_url", u, allow_http_notify_url)?;
     }
-    if req.funds_account == Some(RequestFundsAccount::Unknown) {
-        return Err(err("funds_account", "must be AVAILABLE or UNSETTLED"));
+    if let Some(RequestFundsAccount::Unknown(raw)) = &req.funds_account {
+        return Err(err(
+            "funds_account",
+            format!("must be AVAILABLE or UNSETTLED, got {raw:?}"),
+        ));
     }
     let a = &req.amount;
     if a.total < 1 {
@@ -228,19 +231,19 @@ pub fn create_refund(req: &CreateRefundRequest, allow_http_notify_url: bool) -> 
         let mut seen = Vec::new();
         let mut sum: i64 = 0;
         for (i, f) in a.from.iter().enumerate() {
-            if f.account == FromAccount::Unknown {
+            if let FromAccount::Unknown(raw) = &f.account {
                 return Err(err(
                     format!("amount.from[{i}].account"),
-                    "must be AVAILABLE or UNAVAILABLE",
+                    format!("must be AVAILABLE or UNAVAILABLE, got {raw:?}"),
                 ));
             }
-            if seen.contains(&f.account) {
+            if seen.contains(&&f.account) {
                 return Err(err(
                     format!("amount.from[{i}].account"),
                     format!("{} is repeated", f.account),
                 ));
             }
-            seen.push(f.account);
+            seen.push(&f.account);
             if f.amount < 1 {
                 return Err(err(
                     format!("amount.from[{i}].amount"),
@@ -311,7 +314,7 @@ pub fn abnormal_refund(req: &AbnormalRefundRequest) -> V {
     if let Some(s) = &req.sub_mchid {
         mchid("sub_mchid", s)?;
     }
-    match req.kind {
+    match &req.kind {
         AbnormalRefundKind::UserBankCard => {
             let bank_type = req
                 .bank_type
@@ -360,8 +363,11 @@ pub fn abnormal_refund(req: &AbnormalRefundRequest) -> V {
                 }
             }
         }
-        AbnormalRefundKind::Unknown => {
-            return Err(err("kind", "must be USER_BANK_CARD or MERCHANT_BANK_CARD"))
+        AbnormalRefundKind::Unknown(raw) => {
+            return Err(err(
+                "kind",
+                format!("must be USER_BANK_CARD or MERCHANT_BANK_CARD, got {raw:?}"),
+            ))
         }
     }
     Ok(())
@@ -474,7 +480,9 @@ mod tests {
                 "notify_url",
             ),
             (
-                Box::new(|r| r.funds_account = Some(RequestFundsAccount::Unknown)),
+                Box::new(|r| {
+                    r.funds_account = Some(RequestFundsAccount::Unknown("OPERATION".into()))
+                }),
                 "funds_account",
             ),
             (Box::new(|r| r.amount.refund = 0), "amount.refund"),
@@ -512,7 +520,7 @@ mod tests {
             (
                 Box::new(|r| {
                     r.amount.from = vec![FundsFrom {
-                        account: FromAccount::Unknown,
+                        account: FromAccount::Unknown("BASIC".into()),
                         amount: 100,
                     }]
                 }),
@@ -649,7 +657,10 @@ mod tests {
                 }),
                 "bank_account",
             ),
-            (Box::new(|r| r.kind = AbnormalRefundKind::Unknown), "kind"),
+            (
+                Box::new(|r| r.kind = AbnormalRefundKind::Unknown("WALLET".into())),
+                "kind",
+            ),
             (Box::new(|r| r.sub_mchid = Some("x".into())), "sub_mchid"),
         ];
         for (i, (mutate, field)) in cases.into_iter().enumerate() {

@@ -218,7 +218,7 @@ impl Shared {
         out_refund_no: &str,
         status: RefundStatus,
     ) -> Result<()> {
-        if status == RefundStatus::Unknown {
+        if !status.is_known() {
             return Err(RefundError::invalid(
                 "status",
                 "must be a known refund status",
@@ -229,7 +229,7 @@ impl Shared {
             let r = st.refunds.get_mut(out_refund_no).ok_or_else(|| {
                 RefundError::invalid("out_refund_no", "no such refund in the sandbox")
             })?;
-            r.status = status;
+            r.status = status.clone();
             r.success_time = (status == RefundStatus::Success).then(now);
             r.notify_url.clone()
         };
