@@ -265,7 +265,7 @@ fn verification_vectors_with_every_backend() {
                 assert_eq!(r.amount.refund, 100);
                 assert_eq!(r.amount.total, 10000);
                 assert_eq!(r.channel, RefundChannel::Original);
-                assert_eq!(r.funds_account, Some(FundsAccount::Available));
+                assert_eq!(r.funds_account, FundsAccount::Available);
                 assert_eq!(r.promotion_detail.len(), 2);
                 assert_eq!(
                     r.promotion_detail[0].promotion_type,
