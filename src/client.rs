@@ -338,7 +338,7 @@ impl RefundClient {
 }
 
 /// Exponential backoff with "equal jitter": half fixed, half random.
-fn backoff_delay(initial_ms: u64, max_ms: u64, attempt: u32) -> Duration {
+pub(crate) fn backoff_delay(initial_ms: u64, max_ms: u64, attempt: u32) -> Duration {
     let exp = initial_ms
         .saturating_mul(1u64 << (attempt - 1).min(20))
         .min(max_ms.max(1));

@@ -7,6 +7,8 @@
 //! chosen per key.
 
 pub(crate) mod der;
+pub mod legacy;
+pub(crate) mod pkcs12;
 
 #[cfg(feature = "aws-lc")]
 mod aws_lc;
