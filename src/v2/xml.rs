@@ -123,30 +123,31 @@ pub fn parse(what: &str, bytes: &[u8]) -> Result<XmlFields> {
                 }
             }
             Event::GeneralRef(r) => {
-                let c =
-                    if r.is_char_ref() {
-                        r.resolve_char_ref()
-                            .ok()
-                            .flatten()
-                            .ok_or_else(|| bad(what, "invalid character reference"))?
-                    } else {
-                        let name = r
-                            .decode()
-                            .map_err(|e| bad(what, format!("bad reference: {e}")))?;
-                        match name.as_ref() {
-                            "lt" => '<',
-                            "gt" => '>',
-                            "amp" => '&',
-                            "apos" => '\'',
-                            "quot" => '"',
-                            other => return Err(bad(
+                let c = if r.is_char_ref() {
+                    r.resolve_char_ref()
+                        .ok()
+                        .flatten()
+                        .ok_or_else(|| bad(what, "invalid character reference"))?
+                } else {
+                    let name = r
+                        .decode()
+                        .map_err(|e| bad(what, format!("bad reference: {e}")))?;
+                    match name.as_ref() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "apos" => '\'',
+                        "quot" => '"',
+                        other => {
+                            return Err(bad(
                                 what,
                                 format!(
                                     "entity &{other}; is not accepted (no entity is ever expanded)"
                                 ),
-                            )),
+                            ))
                         }
-                    };
+                    }
+                };
                 match (&mut field, depth) {
                     (Some((_, v)), 2) => v.push(c),
                     _ => return Err(bad(what, "reference outside of a field")),
