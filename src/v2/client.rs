@@ -71,6 +71,9 @@ impl fmt::Display for V2Config {
     }
 }
 
+/// A PKCS#12 file and its password (`None`: the merchant id).
+type Pkcs12Input = (Zeroizing<Vec<u8>>, Option<Zeroizing<String>>);
+
 /// Builds a [`V2Config`]: `V2Config::builder(appid, mch_id, api_key).client_certificate_pem(..).build()`.
 pub struct V2ConfigBuilder {
     appid: String,
@@ -81,7 +84,7 @@ pub struct V2ConfigBuilder {
     sign_type: V2SignType,
     base_url: Option<String>,
     cert_pem: Option<(String, Zeroizing<String>)>,
-    pkcs12: Option<(Zeroizing<Vec<u8>>, Option<Zeroizing<String>>)>,
+    pkcs12: Option<Pkcs12Input>,
     options: ClientOptions,
     backend: CryptoBackend,
 }
