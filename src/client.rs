@@ -417,10 +417,18 @@ impl RefundClient {
 
     /// Resolve an `ABNORMAL` refund: to the user's bank card or the merchant's account.
     /// `bank_account` and `real_name` are encrypted by the library before sending.
-    pub fn apply_abnormal_refund(&self, request: AbnormalRefundRequest) -> Result<Refund> {
-        self.ensure_certificates()?;
-        let (ts, nonce) = self.now_and_nonce();
-        let req = request::build_apply_abnormal_refund(&self.config, &request, ts, &nonce)?;
+    ///
+    /// The plain-text card number and name of `request` are wiped from memory once encrypted
+    /// (this copy; a copy the caller keeps, or a string of another language, is not).
+    pub fn apply_abnormal_refund(&self, mut request: AbnormalRefundRequest) -> Result<Refund> {
+        use zeroize::Zeroize;
+        let built = self.ensure_certificates().and_then(|()| {
+            let (ts, nonce) = self.now_and_nonce();
+            request::build_apply_abnormal_refund(&self.config, &request, ts, &nonce)
+        });
+        request.bank_account.zeroize();
+        request.real_name.zeroize();
+        let req = built?;
         self.execute(req, |resp, now| {
             response::parse_refund_response(&self.config, resp, now)
         })

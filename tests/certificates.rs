@@ -2,6 +2,7 @@
 //! single-flight and rate-limited refreshes, expired certificates, run-time key changes.
 //! Through the sandbox over real sockets; the only stand-ins sit below the transport seam.
 #![cfg(feature = "sandbox")]
+#![allow(clippy::result_large_err)]
 
 mod common;
 
