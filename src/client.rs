@@ -112,7 +112,11 @@ impl RefundClient {
         parse: impl Fn(&HttpResponse, i64) -> Result<T>,
     ) -> Result<T> {
         let o = &self.config.options;
-        let deadline = Instant::now() + self.config.deadline();
+        let now = Instant::now();
+        // A huge deadline_ms means "no deadline", never an overflow panic.
+        let deadline = now
+            .checked_add(self.config.deadline())
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         let primary = self.config.base_url.as_str();
         let mut on_backup = false;
         let mut attempt: u32 = 0;
@@ -174,7 +178,7 @@ impl RefundClient {
                 return Err(err);
             }
             let backoff = backoff_delay(o.initial_backoff_ms, o.max_backoff_ms, attempt);
-            if Instant::now() + backoff >= deadline {
+            if backoff >= deadline.saturating_duration_since(Instant::now()) {
                 return Err(err);
             }
             std::thread::sleep(backoff);
