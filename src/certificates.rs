@@ -308,6 +308,26 @@ mod tests {
     }
 
     #[test]
+    fn background_refresh_is_due_when_old_or_expiring() {
+        let r = Refresher::default();
+        // Never downloaded: only an expiring certificate makes it due.
+        assert!(!r.refresh_due(1_000_000, Some(1_000_000 + 30 * 3600)));
+        assert!(r.refresh_due(1_000_000, Some(1_000_000 + 23 * 3600)));
+        assert_eq!(r.begin(&Need::FirstUse, || false), Decision::Download);
+        r.finish(Ok((HashSet::new(), 1_000_000)));
+        // Within 5 s of a download: never due.
+        assert!(!r.refresh_due(1_000_000 + 13 * 3600, None));
+    }
+
+    #[test]
+    fn staleness_counts_from_the_last_download() {
+        let r = Refresher::default();
+        r.finish(Ok((HashSet::new(), 1_000_000)));
+        assert!(!r.refresh_due(1_000_000 + 11 * 3600, Some(i64::MAX)));
+        assert!(r.refresh_due(1_000_000 + 13 * 3600, Some(i64::MAX)));
+    }
+
+    #[test]
     fn waiters_share_one_download() {
         let r = std::sync::Arc::new(Refresher::default());
         let known = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

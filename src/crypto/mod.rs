@@ -312,7 +312,7 @@ impl RsaPublicKey {
 /// An X.509 certificate reduced to what verification needs: its serial and its key.
 #[derive(Debug)]
 pub struct Certificate {
-    /// Uppercase hex serial without leading zeros.
+    /// Uppercase hex serial as WeChat Pay lists it (lookups ignore case and leading zeros).
     pub serial_hex: String,
     /// The certified public key.
     pub public_key: RsaPublicKey,
