@@ -244,7 +244,7 @@ impl RefundClient {
         let satisfied = || {
             let ring = config.keys.ring();
             match &need {
-                Need::Serial(s) => ring.find(s).is_some(),
+                Need::Serial(s) | Need::NotifiedSerial(s) => ring.find(s).is_some(),
                 Need::FirstUse => ring.has_valid_certificate(self.clock.now_unix()),
                 Need::Freshness | Need::Explicit => false,
             }
@@ -252,29 +252,23 @@ impl RefundClient {
         match config.refresher.begin(&need, satisfied) {
             Decision::Satisfied => Ok(()),
             Decision::Refused(why) => Err(RefundError::Certificate {
-                serial: match &need {
-                    Need::Serial(s) => s.clone(),
-                    _ => String::new(),
-                },
+                serial: need.serial().unwrap_or_default().to_string(),
                 reason: format!("no certificate download: {why}"),
                 request_id: None,
             }),
-            Decision::Download => {
+            Decision::Download(started) => {
                 let outcome = self.download_certificates();
                 let record = match &outcome {
                     Ok(serials) => Ok((serials.clone(), self.clock.now_unix())),
                     Err(e) => Err(e.to_string()),
                 };
-                config.refresher.finish(record);
+                config.refresher.finish(started, record);
                 outcome?;
                 if satisfied() || matches!(need, Need::Freshness | Need::Explicit) {
                     Ok(())
                 } else {
                     Err(RefundError::Certificate {
-                        serial: match &need {
-                            Need::Serial(s) => s.clone(),
-                            _ => String::new(),
-                        },
+                        serial: need.serial().unwrap_or_default().to_string(),
                         reason: "not in the downloaded platform certificates".into(),
                         request_id: None,
                     })
@@ -479,7 +473,7 @@ impl RefundClient {
             Err(RefundError::UnknownSerial { serial, request_id })
                 if self.config.download_certificates && !is_public_key_id(&serial) =>
             {
-                match self.refresh_certificates(Need::Serial(serial.clone())) {
+                match self.refresh_certificates(Need::NotifiedSerial(serial.clone())) {
                     Ok(()) => parse(self.clock.now_unix()),
                     Err(_) => Err(RefundError::UnknownSerial { serial, request_id }),
                 }

@@ -115,6 +115,7 @@ fn forged_serials_cannot_flood_the_certificate_endpoint() {
         .unwrap();
     let n = sb.notification("R-cert-1".into()).unwrap();
     // Anyone can POST to a notify URL: 200 notifications naming serials nobody has.
+    let started = std::time::Instant::now();
     let mut refused = 0;
     for i in 0..200u32 {
         let mut headers = n.headers.clone();
@@ -125,9 +126,14 @@ fn forged_serials_cannot_flood_the_certificate_endpoint() {
         }
     }
     assert_eq!(refused, 200);
-    // The first download (first use) is the only one: its serial list is fresh, so every
-    // forged serial is refused without asking again.
-    assert_eq!(downloads(&sb), 1);
+    // At most one download per 5 s (the first-use one included); a notification never waits
+    // for the window, it is refused.
+    let windows = started.elapsed().as_secs() / 5 + 1;
+    assert!(
+        downloads(&sb) as u64 <= 1 + windows,
+        "{} downloads",
+        downloads(&sb)
+    );
     // The genuine notification still verifies.
     client.parse_notification(n.headers, n.body).unwrap();
 }
