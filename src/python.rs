@@ -749,6 +749,7 @@ fn py_http_request<'py>(
         "url" => &v.url,
         "headers" => headers,
         "body" => PyBytes::new(py, &v.body),
+        "timeout_ms" => v.timeout_ms,
     ))
 }
 

@@ -1,6 +1,7 @@
 //! Fidelity fixes of the core review (issue 10): required amounts, unknown enum values kept,
 //! signed error answers, the deadline, service-provider mode, escaped error text.
 #![cfg(feature = "sandbox")]
+#![allow(clippy::result_large_err)]
 
 mod common;
 
@@ -160,8 +161,10 @@ fn error_text_cannot_forge_log_lines() {
         headers: vec![],
         body: b"bad gateway\n2026-11-24 INFO refund R1 succeeded\r\x1b[2J".to_vec(),
     };
-    let mut o = ClientOptions::default();
-    o.max_attempts = 1;
+    let o = ClientOptions {
+        max_attempts: 1,
+        ..Default::default()
+    };
     let config = Arc::new(common::builder().options(o).build().unwrap());
     let client = RefundClient::with_transport(config, Arc::new(Fixed(resp)));
     let e = client.query_refund("R1".into(), None).unwrap_err();
@@ -189,10 +192,12 @@ fn error_text_cannot_forge_log_lines() {
 fn the_deadline_bounds_the_whole_call() {
     let sb = Sandbox::start().unwrap();
     sb.create_order("T20261124001".into(), 10_000).unwrap();
-    let mut o = ClientOptions::default();
-    o.deadline_ms = 400;
-    o.read_timeout_ms = 10_000;
-    o.max_attempts = 5;
+    let o = ClientOptions {
+        deadline_ms: 400,
+        read_timeout_ms: 10_000,
+        max_attempts: 5,
+        ..Default::default()
+    };
     let c = sb.credentials();
     let config = Arc::new(
         ClientConfig::builder(

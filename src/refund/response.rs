@@ -88,12 +88,12 @@ where
     }
     let api = api_error(status, body, headers.request_id.clone());
     if headers.any_present() {
-        match verify_signature(keys, &headers, body, now) {
-            Err(e @ (RefundError::Signature { .. } | RefundError::ProbeSignature { .. })) => {
-                return Err(e)
-            }
-            // Unverifiable for reasons other than forgery: the business error stands.
-            _ => {}
+        // Unverifiable for reasons other than forgery (clock, serial, expiry): the business
+        // error stands.
+        if let Err(e @ (RefundError::Signature { .. } | RefundError::ProbeSignature { .. })) =
+            verify_signature(keys, &headers, body, now)
+        {
+            return Err(e);
         }
     }
     Err(api)

@@ -13,29 +13,22 @@ import com.wechatpayrefund.RefundClient
 import com.wechatpayrefund.RefundException
 import com.wechatpayrefund.RefundStatus
 import com.wechatpayrefund.Sandbox
+import com.wechatpayrefund.SandboxCredentials
+import com.wechatpayrefund.junit5.SandboxExtension
 import com.wechatpayrefund.SandboxFault
 import com.wechatpayrefund.Signer
 import com.wechatpayrefund.TransportErrorKind
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.Timeout
+import org.junit.jupiter.api.extension.ExtendWith
 import java.util.concurrent.atomic.AtomicInteger
 
 /** Kotlin implementations of the library's foreign traits: HttpTransport and Signer. */
 @Timeout(120)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CallbacksTest {
-    private val sandbox = Sandbox.start()
-    private val k = sandbox.credentials()
-
-    @AfterAll
-    fun stop() {
-        sandbox.stop()
-        sandbox.close()
-    }
+@ExtendWith(SandboxExtension::class)
+class CallbacksTest(private val sandbox: Sandbox, private val k: SandboxCredentials) {
 
     private fun configWith(signer: Signer, options: ClientOptions? = null) = ClientConfig.withSigner(
         mchid = k.mchid,

@@ -15,15 +15,15 @@ import com.wechatpayrefund.SandboxFault
 import com.wechatpayrefund.SandboxKeyMode
 import com.wechatpayrefund.SandboxOptions
 import com.wechatpayrefund.TransportErrorKind
-import org.junit.jupiter.api.AfterAll
+import com.wechatpayrefund.junit5.SandboxExtension
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.Timeout
+import org.junit.jupiter.api.extension.ExtendWith
 import java.util.concurrent.Callable
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
@@ -31,19 +31,13 @@ import java.util.concurrent.TimeUnit
 private fun refundOf(outTradeNo: String, outRefundNo: String, refund: Long, total: Long) =
     CreateRefundRequest(outTradeNo = outTradeNo, outRefundNo = outRefundNo, amount = RefundAmountInput(refund = refund, total = total))
 
-/** End to end through the embedded sandbox: a real HTTP server on 127.0.0.1 inside the library. */
+/**
+ * End to end through the embedded sandbox: a real HTTP server on 127.0.0.1 inside the library,
+ * one for the class (constructor injection by SandboxExtension, stopped after the last test).
+ */
 @Timeout(120)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SandboxTest {
-    private val sandbox = Sandbox.start()
-    private val client = RefundClient(sandbox.clientConfig())
-
-    @AfterAll
-    fun stop() {
-        client.close()
-        sandbox.stop()
-        sandbox.close()
-    }
+@ExtendWith(SandboxExtension::class)
+class SandboxTest(private val sandbox: Sandbox, private val client: RefundClient) {
 
     @Test
     fun `the refund lifecycle`() {
@@ -82,6 +76,8 @@ class SandboxTest {
         assertEquals("R1", note.outRefundNo)
         assertEquals(RefundStatus.SUCCESS, note.refundStatus)
         assertEquals(NotificationEventType.REFUND_SUCCESS, note.eventType)
+        assertEquals("REFUND.SUCCESS", note.eventType.value)
+        assertEquals("REFUND.SUCCESS", note.eventType.toString())
         assertEquals("T100100", note.outTradeNo)
         assertEquals(100L, note.amount.refund)
         assertEquals(RefundStatus.SUCCESS, client.queryRefund("R1", null).status)

@@ -245,8 +245,8 @@ class VectorsTest {
                 assertEquals(2, r.promotionDetail.size)
                 assertEquals(PromotionType.CASH, r.promotionDetail[0].promotionType)
                 assertEquals("1001", r.promotionDetail[0].goodsDetail[0].goodsId)
-                // "COUPON" is not a documented value: kept as UNKNOWN, not fatal.
-                assertEquals(PromotionType.UNKNOWN, r.promotionDetail[1].promotionType)
+                assertEquals(PromotionType.COUPON, r.promotionDetail[1].promotionType)
+                assertEquals("COUPON", r.promotionDetail[1].promotionType?.value)
                 assertEquals("109520", r.promotionDetail[1].couponId)
                 assertEquals(c.str("body"), r.rawJson)
                 okParsed++

@@ -1,6 +1,10 @@
 // Quickstart: a whole refund against the embedded sandbox, step by step.
 //
-//   scripts/run-example-kotlin
+//   scripts/run-example-kotlin        (= mvn -f bindings/kotlin/pom.xml install, then
+//                                       mvn -f examples/kotlin-consumer/pom.xml verify)
+//
+// This project depends only on the Maven coordinates com.wechatpayrefund:wechatpay-refund.
+// Each step checks its outcome: a wrong answer fails the run (and CI).
 //
 // The sandbox is a real WeChat Pay refund server on 127.0.0.1, inside the library: it checks
 // every signature, signs every answer and encrypts notifications, with fresh TEST keys. Against
@@ -36,10 +40,12 @@ fun main() {
                     reason = "商品已售完",
                 ),
             )
+            check(refund.status == RefundStatus.PROCESSING) { "apply: ${refund.status}" }
             step(3, "Refund applied: ${refund.outRefundNo} is ${refund.status} (refund_id ${refund.refundId}, ${refund.amount.refund} fen)")
 
             sandbox.setRefundStatus("R20261123001", RefundStatus.ABNORMAL)
             refund = client.queryRefund("R20261123001", null)
+            check(refund.status == RefundStatus.ABNORMAL) { "query: ${refund.status}" }
             step(4, "Queried: ${refund.status} (the user's card could not take the money)")
 
             // Bank account and name are encrypted with the WeChat Pay key before they leave.
@@ -53,19 +59,23 @@ fun main() {
                     realName = "张三",
                 ),
             )
+            check(refund.status == RefundStatus.PROCESSING) { "abnormal refund: ${refund.status}" }
             step(5, "Abnormal refund re-routed to a bank card: ${refund.status}")
 
             sandbox.setRefundStatus("R20261123001", RefundStatus.SUCCESS)
             val incoming = sandbox.notification("R20261123001")
             // In a web handler: pass the raw headers and the raw body bytes, untouched.
             val note = client.parseNotification(incoming.headers, incoming.body)
+            check(note.refundStatus == RefundStatus.SUCCESS && note.outRefundNo == "R20261123001") { "notification: $note" }
             val ack = notificationAckSuccess()
             step(6, "Notification verified and decrypted: ${note.eventType} ${note.outRefundNo} ${note.refundStatus}, " +
                 "${note.amount.refund} fen to ${note.userReceivedAccount}; answer HTTP ${ack.status}")
 
             try {
                 client.queryRefund("R404", null)
+                error("a query of an unknown refund succeeded")
             } catch (e: RefundException.Api) {
+                check(e.status.toInt() == 404) { "expected HTTP 404, got ${e.status}" }
                 step(7, "Typed API error: HTTP ${e.status} ${e.code} (${e.errorMessage}), Request-ID ${e.requestId}, retryable=${e.retryable}")
             }
         }
@@ -84,7 +94,9 @@ fun main() {
         )
         step(8, "Config from credentials (secrets stay hidden): $config")
         RefundClient(config).use { client ->
-            println("    query again: ${client.queryRefund("R20261123001", null).status}")
+            val again = client.queryRefund("R20261123001", null).status
+            check(again == RefundStatus.SUCCESS) { "query again: $again" }
+            println("    query again: $again")
         }
         println("\nrequests served by the sandbox: ${sandbox.requestCount()}")
         sandbox.stop()
