@@ -11,7 +11,10 @@
 //! - single-flight: one download at a time per configuration; callers that meet a new serial
 //!   while it runs wait for it instead of failing;
 //! - at most one download per 5 s per configuration;
-//! - a serial that a download of the last 60 s did not contain is refused without another one;
+//! - a serial that a download made after it was met did not contain is refused for 60 s
+//!   without another download;
+//! - a response's new serial waits (at most 5 s) for the rate limit's window; a notification's
+//!   never waits: anyone can POST one;
 //! - a background refresh after a normal call when the last download is older than 12 h or the
 //!   newest certificate expires within 24 h.
 
@@ -160,22 +163,54 @@ pub fn parse_download(
 pub(crate) enum Need {
     /// Nothing to verify or encrypt with yet.
     FirstUse,
-    /// A response or notification named this serial.
+    /// A response to our own request named this serial: worth waiting (at most 5 s) for the
+    /// rate limit's window.
     Serial(String),
+    /// A notification named this serial: anyone can POST one, so never wait, never flood.
+    NotifiedSerial(String),
     /// The certificates are getting old (background).
     Freshness,
     /// Asked for explicitly.
     Explicit,
 }
 
+impl Need {
+    pub(crate) fn serial(&self) -> Option<&str> {
+        match self {
+            Need::Serial(s) | Need::NotifiedSerial(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Bound on the serials remembered (a flood of forged serials must not grow memory).
+const MAX_REMEMBERED: usize = 4096;
+
 #[derive(Debug, Default)]
 struct State {
     in_flight: bool,
     last_attempt: Option<Instant>,
-    /// When the last successful download finished, the serials it held, and its unix time.
-    last_success: Option<(Instant, HashSet<String>, i64)>,
+    /// When the last successful download finished and its unix time.
+    last_success: Option<(Instant, i64)>,
     last_error: Option<String>,
     downloads: u64,
+    /// Serials met, and when first: a download that starts after a serial was met checks it.
+    met: std::collections::HashMap<String, Instant>,
+    /// Serials that a download made after they were met did not contain, and when.
+    absent: std::collections::HashMap<String, Instant>,
+}
+
+impl State {
+    fn prune(&mut self) {
+        for map in [&mut self.met, &mut self.absent] {
+            if map.len() > MAX_REMEMBERED / 2 {
+                map.retain(|_, at| at.elapsed() < NEGATIVE_CACHE);
+            }
+            if map.len() > MAX_REMEMBERED {
+                map.clear();
+            }
+        }
+    }
 }
 
 /// The download policy of one configuration (shared by all its clients).
@@ -188,8 +223,8 @@ pub struct Refresher {
 /// What the policy decided.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Decision {
-    /// Download now (the caller must call [`Refresher::finish`]).
-    Download,
+    /// Download now (the caller must call [`Refresher::finish`] with the start instant).
+    Download(Instant),
     /// Another caller's download satisfied the need.
     Satisfied,
     /// Refused: the reason (rate limit, a recent download without that serial).
@@ -207,52 +242,89 @@ impl Refresher {
     }
 
     /// Decide whether this caller downloads. Waits while another download is in flight
-    /// (single-flight), then re-checks the need against the store.
+    /// (single-flight), then re-checks the need against the store; a response's new serial
+    /// also waits for the 5 s window rather than fail.
     pub(crate) fn begin(&self, need: &Need, is_satisfied: impl Fn() -> bool) -> Decision {
         let mut st = self.lock();
-        let mut waited = false;
-        while st.in_flight {
-            waited = true;
-            st = self.done.wait(st).unwrap_or_else(|e| e.into_inner());
+        if let Some(serial) = need.serial() {
+            st.prune();
+            st.met
+                .entry(normalize_serial(serial))
+                .or_insert_with(Instant::now);
         }
-        if is_satisfied() {
-            return Decision::Satisfied;
-        }
-        if let (Need::Serial(serial), Some((at, serials, _))) = (need, &st.last_success) {
-            if at.elapsed() < NEGATIVE_CACHE && !serials.contains(&normalize_serial(serial)) {
-                return Decision::Refused(format!(
-                    "a certificate download {} s ago did not contain it",
-                    at.elapsed().as_secs()
-                ));
+        loop {
+            while st.in_flight {
+                st = self.done.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+            if is_satisfied() {
+                return Decision::Satisfied;
+            }
+            if let Some(serial) = need.serial() {
+                if let Some(at) = st.absent.get(&normalize_serial(serial)) {
+                    if at.elapsed() < NEGATIVE_CACHE {
+                        return Decision::Refused(format!(
+                            "a certificate download {} s ago did not contain it",
+                            at.elapsed().as_secs()
+                        ));
+                    }
+                }
+            }
+            let wait = st
+                .last_attempt
+                .map(|at| MIN_DOWNLOAD_INTERVAL.saturating_sub(at.elapsed()))
+                .filter(|w| !w.is_zero());
+            match (wait, need) {
+                (None, _) => break,
+                (Some(w), Need::Serial(_)) => {
+                    st = self
+                        .done
+                        .wait_timeout(st, w)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
+                (Some(_), _) => {
+                    return Decision::Refused(st.last_error.clone().map_or_else(
+                        || "the last download was less than 5 s ago".to_string(),
+                        |e| format!("the last download, less than 5 s ago, failed: {e}"),
+                    ))
+                }
             }
         }
-        if let Some(at) = st.last_attempt {
-            if at.elapsed() < MIN_DOWNLOAD_INTERVAL {
-                let why = st.last_error.clone().map_or_else(
-                    || "the last download was less than 5 s ago".to_string(),
-                    |e| format!("the last download, less than 5 s ago, failed: {e}"),
-                );
-                return Decision::Refused(if waited && *need == Need::FirstUse {
-                    st.last_error.clone().unwrap_or(why)
-                } else {
-                    why
-                });
-            }
-        }
+        let started = Instant::now();
         st.in_flight = true;
-        st.last_attempt = Some(Instant::now());
+        st.last_attempt = Some(started);
         st.downloads += 1;
-        Decision::Download
+        Decision::Download(started)
     }
 
-    /// Record the end of a download started by [`Self::begin`] and wake the waiters.
-    pub(crate) fn finish(&self, outcome: std::result::Result<(HashSet<String>, i64), String>) {
+    /// Record the end of a download started at `started` by [`Self::begin`] and wake the
+    /// waiters. Every serial met before it started and not in it is remembered as absent.
+    pub(crate) fn finish(
+        &self,
+        started: Instant,
+        outcome: std::result::Result<(HashSet<String>, i64), String>,
+    ) {
         let mut st = self.lock();
         st.in_flight = false;
         match outcome {
             Ok((serials, now)) => {
-                st.last_success = Some((Instant::now(), serials, now));
+                st.last_success = Some((Instant::now(), now));
                 st.last_error = None;
+                let checked: Vec<String> = st
+                    .met
+                    .iter()
+                    .filter(|(s, at)| **at <= started && !serials.contains(*s))
+                    .map(|(s, _)| s.clone())
+                    .collect();
+                let finished = Instant::now();
+                for s in checked {
+                    st.met.remove(&s);
+                    st.absent.insert(s, finished);
+                }
+                for s in &serials {
+                    st.met.remove(s);
+                    st.absent.remove(s);
+                }
             }
             Err(e) => st.last_error = Some(e),
         }
@@ -271,7 +343,7 @@ impl Refresher {
             return false;
         }
         let stale = match &st.last_success {
-            Some((_, _, at)) => now - at > REFRESH_AFTER_SECS,
+            Some((_, at)) => now - at > REFRESH_AFTER_SECS,
             None => false,
         };
         stale || newest_expiry.is_some_and(|na| na - now < REFRESH_BEFORE_EXPIRY_SECS)
@@ -289,14 +361,30 @@ mod tests {
         assert_eq!(r.downloads(), 0);
     }
 
+    fn started(d: Decision) -> Instant {
+        match d {
+            Decision::Download(at) => at,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
-    fn downloads_are_rate_limited_and_unknown_serials_negatively_cached() {
+    fn downloads_are_rate_limited_and_absent_serials_remembered() {
         let r = Refresher::default();
-        assert_eq!(r.begin(&Need::FirstUse, || false), Decision::Download);
-        r.finish(Ok((["AB".to_string()].into_iter().collect(), 0)));
-        // A serial the download did not contain: refused, no second download.
+        let t = started(r.begin(&Need::NotifiedSerial("CD".into()), || false));
+        r.finish(t, Ok((["AB".to_string()].into_iter().collect(), 0)));
+        // A serial met before a download that did not contain it: refused, no new download.
         assert!(matches!(
-            r.begin(&Need::Serial("CD".into()), || false),
+            r.begin(&Need::NotifiedSerial("CD".into()), || false),
+            Decision::Refused(_)
+        ));
+        assert!(matches!(
+            r.begin(&Need::Serial("0CD".into()), || false),
+            Decision::Refused(_)
+        ));
+        // A new serial from a notification within 5 s: refused (never waits).
+        assert!(matches!(
+            r.begin(&Need::NotifiedSerial("EF".into()), || false),
             Decision::Refused(_)
         ));
         // Any other need within 5 s: refused too.
@@ -308,13 +396,30 @@ mod tests {
     }
 
     #[test]
+    fn background_refresh_is_due_when_old_or_expiring() {
+        let r = Refresher::default();
+        // Never downloaded: only an expiring certificate makes it due.
+        assert!(!r.refresh_due(1_000_000, Some(1_000_000 + 30 * 3600)));
+        assert!(r.refresh_due(1_000_000, Some(1_000_000 + 23 * 3600)));
+        let t = started(r.begin(&Need::FirstUse, || false));
+        r.finish(t, Ok((HashSet::new(), 1_000_000)));
+        // Within 5 s of a download: never due.
+        assert!(!r.refresh_due(1_000_000 + 13 * 3600, None));
+    }
+
+    #[test]
+    fn staleness_counts_from_the_last_download() {
+        let r = Refresher::default();
+        r.finish(Instant::now(), Ok((HashSet::new(), 1_000_000)));
+        assert!(!r.refresh_due(1_000_000 + 11 * 3600, Some(i64::MAX)));
+        assert!(r.refresh_due(1_000_000 + 13 * 3600, Some(i64::MAX)));
+    }
+
+    #[test]
     fn waiters_share_one_download() {
         let r = std::sync::Arc::new(Refresher::default());
         let known = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        assert_eq!(
-            r.begin(&Need::Serial("AB".into()), || false),
-            Decision::Download
-        );
+        let t = started(r.begin(&Need::Serial("AB".into()), || false));
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let (r, known) = (r.clone(), known.clone());
@@ -327,7 +432,7 @@ mod tests {
             .collect();
         std::thread::sleep(Duration::from_millis(50));
         known.store(true, std::sync::atomic::Ordering::SeqCst);
-        r.finish(Ok((["AB".to_string()].into_iter().collect(), 0)));
+        r.finish(t, Ok((["AB".to_string()].into_iter().collect(), 0)));
         for t in threads {
             assert_eq!(t.join().unwrap(), Decision::Satisfied);
         }

@@ -112,7 +112,11 @@ impl RefundClient {
         parse: impl Fn(&HttpResponse, i64) -> Result<T>,
     ) -> Result<T> {
         let o = &self.config.options;
-        let deadline = Instant::now() + self.config.deadline();
+        let now = Instant::now();
+        // A huge deadline_ms means "no deadline", never an overflow panic.
+        let deadline = now
+            .checked_add(self.config.deadline())
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         let primary = self.config.base_url.as_str();
         let mut on_backup = false;
         let mut attempt: u32 = 0;
@@ -174,7 +178,7 @@ impl RefundClient {
                 return Err(err);
             }
             let backoff = backoff_delay(o.initial_backoff_ms, o.max_backoff_ms, attempt);
-            if Instant::now() + backoff >= deadline {
+            if backoff >= deadline.saturating_duration_since(Instant::now()) {
                 return Err(err);
             }
             std::thread::sleep(backoff);
@@ -240,7 +244,7 @@ impl RefundClient {
         let satisfied = || {
             let ring = config.keys.ring();
             match &need {
-                Need::Serial(s) => ring.find(s).is_some(),
+                Need::Serial(s) | Need::NotifiedSerial(s) => ring.find(s).is_some(),
                 Need::FirstUse => ring.has_valid_certificate(self.clock.now_unix()),
                 Need::Freshness | Need::Explicit => false,
             }
@@ -248,29 +252,23 @@ impl RefundClient {
         match config.refresher.begin(&need, satisfied) {
             Decision::Satisfied => Ok(()),
             Decision::Refused(why) => Err(RefundError::Certificate {
-                serial: match &need {
-                    Need::Serial(s) => s.clone(),
-                    _ => String::new(),
-                },
+                serial: need.serial().unwrap_or_default().to_string(),
                 reason: format!("no certificate download: {why}"),
                 request_id: None,
             }),
-            Decision::Download => {
+            Decision::Download(started) => {
                 let outcome = self.download_certificates();
                 let record = match &outcome {
                     Ok(serials) => Ok((serials.clone(), self.clock.now_unix())),
                     Err(e) => Err(e.to_string()),
                 };
-                config.refresher.finish(record);
+                config.refresher.finish(started, record);
                 outcome?;
                 if satisfied() || matches!(need, Need::Freshness | Need::Explicit) {
                     Ok(())
                 } else {
                     Err(RefundError::Certificate {
-                        serial: match &need {
-                            Need::Serial(s) => s.clone(),
-                            _ => String::new(),
-                        },
+                        serial: need.serial().unwrap_or_default().to_string(),
                         reason: "not in the downloaded platform certificates".into(),
                         request_id: None,
                     })
@@ -338,7 +336,7 @@ impl RefundClient {
 }
 
 /// Exponential backoff with "equal jitter": half fixed, half random.
-fn backoff_delay(initial_ms: u64, max_ms: u64, attempt: u32) -> Duration {
+pub(crate) fn backoff_delay(initial_ms: u64, max_ms: u64, attempt: u32) -> Duration {
     let exp = initial_ms
         .saturating_mul(1u64 << (attempt - 1).min(20))
         .min(max_ms.max(1));
@@ -417,10 +415,18 @@ impl RefundClient {
 
     /// Resolve an `ABNORMAL` refund: to the user's bank card or the merchant's account.
     /// `bank_account` and `real_name` are encrypted by the library before sending.
-    pub fn apply_abnormal_refund(&self, request: AbnormalRefundRequest) -> Result<Refund> {
-        self.ensure_certificates()?;
-        let (ts, nonce) = self.now_and_nonce();
-        let req = request::build_apply_abnormal_refund(&self.config, &request, ts, &nonce)?;
+    ///
+    /// The plain-text card number and name of `request` are wiped from memory once encrypted
+    /// (this copy; a copy the caller keeps, or a string of another language, is not).
+    pub fn apply_abnormal_refund(&self, mut request: AbnormalRefundRequest) -> Result<Refund> {
+        use zeroize::Zeroize;
+        let built = self.ensure_certificates().and_then(|()| {
+            let (ts, nonce) = self.now_and_nonce();
+            request::build_apply_abnormal_refund(&self.config, &request, ts, &nonce)
+        });
+        request.bank_account.zeroize();
+        request.real_name.zeroize();
+        let req = built?;
         self.execute(req, |resp, now| {
             response::parse_refund_response(&self.config, resp, now)
         })
@@ -467,7 +473,7 @@ impl RefundClient {
             Err(RefundError::UnknownSerial { serial, request_id })
                 if self.config.download_certificates && !is_public_key_id(&serial) =>
             {
-                match self.refresh_certificates(Need::Serial(serial.clone())) {
+                match self.refresh_certificates(Need::NotifiedSerial(serial.clone())) {
                     Ok(()) => parse(self.clock.now_unix()),
                     Err(_) => Err(RefundError::UnknownSerial { serial, request_id }),
                 }

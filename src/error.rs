@@ -213,6 +213,42 @@ pub enum RefundError {
         /// The `Request-ID` header, when present.
         request_id: Option<String>,
     },
+
+    /// A legacy v2 call failed: `return_code=FAIL` (communication: signature, format,
+    /// certificate; `return_msg` says why) or `result_code=FAIL` with `err_code` (business:
+    /// `NOTENOUGH`, `REFUND_FEE_MISMATCH`, `SYSTEMERROR`...).
+    #[error(
+        "WeChat Pay v2 error: {}",
+        v2_text(return_code, return_msg, err_code, err_code_des)
+    )]
+    V2Api {
+        /// `FAIL` for a communication failure, `SUCCESS` when the business failed.
+        return_code: String,
+        /// `return_msg`, when given.
+        return_msg: Option<String>,
+        /// `err_code` of a business failure.
+        err_code: Option<String>,
+        /// `err_code_des`: WeChat Pay's description of `err_code`.
+        err_code_des: Option<String>,
+        /// Whether sending the identical request again (same `out_refund_no`, same parameters)
+        /// is safe and may succeed: `SYSTEMERROR`, `BIZERR_NEED_RETRY`, `ORDER_NOT_READY`,
+        /// `FREQUENCY_LIMITED`, `INVALID_REQ_TOO_MUCH` (the last ones after a while).
+        retryable: bool,
+    },
+}
+
+fn v2_text(
+    return_code: &str,
+    return_msg: &Option<String>,
+    err_code: &Option<String>,
+    err_code_des: &Option<String>,
+) -> String {
+    match (err_code, err_code_des, return_msg) {
+        (Some(c), Some(d), _) => format!("{c}: {d}"),
+        (Some(c), None, _) => c.clone(),
+        (None, _, Some(m)) => format!("return_code {return_code}: {m}"),
+        (None, _, None) => format!("return_code {return_code}"),
+    }
 }
 
 fn rid(request_id: &Option<String>) -> String {
@@ -280,7 +316,9 @@ impl RefundError {
     /// wrong clock), but retrying them with the same `out_refund_no` is still safe.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Api { retryable, .. } | Self::Transport { retryable, .. } => *retryable,
+            Self::Api { retryable, .. }
+            | Self::Transport { retryable, .. }
+            | Self::V2Api { retryable, .. } => *retryable,
             _ => false,
         }
     }
@@ -299,6 +337,7 @@ impl RefundError {
                     | TransportErrorKind::Connect
             ),
             Self::Api { status, .. } => *status >= 500,
+            Self::V2Api { err_code, .. } => err_code.as_deref() == Some("SYSTEMERROR"),
             Self::Signature { .. }
             | Self::ProbeSignature { .. }
             | Self::TimestampOutOfWindow { .. }

@@ -45,6 +45,7 @@ pub mod sandbox;
 pub mod sansio;
 pub mod sign;
 pub mod transport;
+pub mod v2;
 pub mod verify;
 mod wire;
 
@@ -63,7 +64,7 @@ pub use ratelimit::RateLimiter;
 pub use refund::model::*;
 pub use sansio::*;
 pub use sign::{LocalSigner, Signer};
-pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport};
+pub use transport::{ClientIdentity, HttpHeader, HttpRequest, HttpResponse, HttpTransport};
 #[cfg(feature = "ureq-transport")]
 pub use transport::{TransportOptions, UreqTransport};
 pub use verify::{KeyRing, KeyStore, PlatformCertificate};

@@ -133,7 +133,8 @@ pub fn encrypt_resource(
         &n,
         associated_data.unwrap_or("").as_bytes(),
         plaintext,
-    );
+    )
+    .map_err(RefundError::config)?;
     Ok(EncryptedResource {
         algorithm: ALGORITHM.into(),
         ciphertext: base64::engine::general_purpose::STANDARD.encode(ct),
@@ -421,6 +422,19 @@ pub fn check_merchant(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backend_not_compiled_in_is_an_error_not_a_panic() {
+        let key = ApiV3Key::new("0123456789abcdef0123456789abcdef").unwrap();
+        for backend in [CryptoBackend::AwsLc, CryptoBackend::RustCrypto] {
+            let r = encrypt_resource(&key, backend, b"x", "abcdefghijkl", None, "refund");
+            assert_eq!(
+                r.is_ok(),
+                CryptoBackend::available().contains(&backend),
+                "{backend:?}"
+            );
+        }
+    }
 
     #[test]
     fn replay_guard_refuses_repeats_within_the_window_and_stays_bounded() {

@@ -696,7 +696,7 @@ fn py_refund<'py>(py: Python<'py>, g: &Generated, v: &Refund) -> PyResult<Bound<
         "success_time" => py_opt_str(py, &v.success_time),
         "create_time" => &v.create_time,
         "status" => py_enum(py, &g.enums.refund_status, &v.status)?,
-        "funds_account" => py_opt_enum(py, &g.enums.funds_account, &v.funds_account)?,
+        "funds_account" => py_enum(py, &g.enums.funds_account, &v.funds_account)?,
         "amount" => amount,
         "promotion_detail" => py_list(py, g, &v.promotion_detail, py_promotion)?,
         "raw_json" => &v.raw_json,
@@ -749,6 +749,7 @@ fn py_http_request<'py>(
         "url" => &v.url,
         "headers" => headers,
         "body" => PyBytes::new(py, &v.body),
+        "timeout_ms" => v.timeout_ms,
     ))
 }
 

@@ -80,6 +80,99 @@ fn find<'a>(headers: &'a [HttpHeader], name: &str) -> Option<&'a str> {
         .map(|h| h.value.as_str())
 }
 
+/// The merchant's API client certificate and its private key, presented for mutual TLS on the
+/// v2 refund call (`apiclient_cert.pem` + `apiclient_key.pem`, or `apiclient_cert.p12`).
+/// The key is zeroized on drop and never printed.
+pub struct ClientIdentity {
+    /// The certificate chain, leaf first (DER).
+    pub(crate) chain: Vec<Vec<u8>>,
+    /// The private key (PKCS#8 DER).
+    pub(crate) key_pkcs8: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ClientIdentity({} certificate(s), key redacted)",
+            self.chain.len()
+        )
+    }
+}
+
+impl ClientIdentity {
+    /// From PEM: one or more `CERTIFICATE` blocks (leaf first) and the private key (PKCS#8 or
+    /// PKCS#1). The key must belong to the first certificate.
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self> {
+        use crate::crypto::der;
+        let bad = |m: String| crate::error::RefundError::config(format!("client certificate: {m}"));
+        let mut chain = Vec::new();
+        let mut rest = cert_pem;
+        while let Some(start) = rest.find("-----BEGIN ") {
+            let end = rest[start..]
+                .find("-----END ")
+                .and_then(|e| rest[start + e..].find("\n").map(|n| start + e + n))
+                .unwrap_or(rest.len());
+            let block = der::parse_pem(&rest[start..end]).map_err(bad)?;
+            if block.label != "CERTIFICATE" {
+                return Err(bad(format!(
+                    "expected BEGIN CERTIFICATE in the certificate PEM, found BEGIN {}",
+                    block.label
+                )));
+            }
+            chain.push(block.der.to_vec());
+            rest = &rest[end..];
+        }
+        if chain.is_empty() {
+            return Err(bad(
+                "no BEGIN CERTIFICATE block in the certificate PEM".into()
+            ));
+        }
+        let key = crate::crypto::RsaPrivateKey::from_pem(key_pem)
+            .map_err(|e| bad(format!("private key: {e}")))?;
+        let block = der::parse_pem(key_pem).map_err(bad)?;
+        let key_pkcs8 = if block.label == "RSA PRIVATE KEY" {
+            der::pkcs1_to_pkcs8(&block.der)
+        } else {
+            block.der
+        };
+        Self::checked(chain, key_pkcs8, &key)
+    }
+
+    fn checked(
+        chain: Vec<Vec<u8>>,
+        key_pkcs8: zeroize::Zeroizing<Vec<u8>>,
+        key: &crate::crypto::RsaPrivateKey,
+    ) -> Result<Self> {
+        let bad = |m: String| crate::error::RefundError::config(format!("client certificate: {m}"));
+        let parts = crate::crypto::der::certificate_parts(&chain[0]).map_err(bad)?;
+        let public = key.public_key().map_err(bad)?;
+        if parts.spki != public.spki_der() {
+            return Err(bad(
+                "the private key does not belong to the certificate (apiclient_key.pem must match apiclient_cert.pem)".into(),
+            ));
+        }
+        Ok(Self { chain, key_pkcs8 })
+    }
+
+    /// From `apiclient_cert.p12` and its password (the merchant id unless changed).
+    pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Self> {
+        let (chain, key_pkcs8) = crate::crypto::pkcs12::parse(der, password).map_err(|e| {
+            crate::error::RefundError::config(format!("client certificate (PKCS#12): {e}"))
+        })?;
+        let key = crate::crypto::RsaPrivateKey::from_pkcs8_der_with(
+            crate::crypto::CryptoBackend::default(),
+            &key_pkcs8,
+        )
+        .map_err(|e| {
+            crate::error::RefundError::config(format!(
+                "client certificate (PKCS#12): private key: {e}"
+            ))
+        })?;
+        Self::checked(chain, key_pkcs8, &key)
+    }
+}
+
 /// Carries one request to the server and brings back the response.
 ///
 /// Return every HTTP status as a response (4xx/5xx included); raise
@@ -137,6 +230,16 @@ impl UreqTransport {
     /// A transport trusting exactly the given PEM CA certificates instead of the web PKI
     /// (a private CA, a test CA). An empty list means the web PKI roots.
     pub fn with_roots(options: TransportOptions, roots_pem: &[String]) -> Result<Self> {
+        Self::with_identity(options, roots_pem, None)
+    }
+
+    /// [`Self::with_roots`], presenting `identity` (the merchant's API client certificate)
+    /// when the server asks for one: mutual TLS for the v2 refund call.
+    pub fn with_identity(
+        options: TransportOptions,
+        roots_pem: &[String],
+        identity: Option<&ClientIdentity>,
+    ) -> Result<Self> {
         use std::sync::Arc;
         use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -160,6 +263,25 @@ impl UreqTransport {
             .provider(TlsProvider::Rustls)
             .unversioned_rustls_crypto_provider(provider)
             .root_certs(roots)
+            .client_cert(
+                identity
+                    .map(|id| {
+                        let chain: Vec<Certificate<'static>> = id
+                            .chain
+                            .iter()
+                            .map(|d| Certificate::from_der(d).to_owned())
+                            .collect();
+                        // ureq does not re-export its key-kind enum: hand it the key as PEM.
+                        let pem = zeroize::Zeroizing::new(crate::crypto::der::to_pem(
+                            "PRIVATE KEY",
+                            &id.key_pkcs8,
+                        ));
+                        ureq::tls::PrivateKey::from_pem(pem.as_bytes())
+                            .map(|key| ureq::tls::ClientCert::new_with_certs(&chain, key))
+                    })
+                    .transpose()
+                    .map_err(|e| RefundError::config(format!("client certificate: {e}")))?,
+            )
             .build();
         let config = ureq::Agent::config_builder()
             .tls_config(tls)

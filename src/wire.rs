@@ -162,6 +162,14 @@ pub(crate) fn all() -> Vec<WireEnumInfo> {
         PromotionType::INFO,
         AbnormalRefundKind::INFO,
         NotificationEventType::INFO,
+        WireEnumInfo {
+            final_values: &["SUCCESS", "REFUNDCLOSE"],
+            ..crate::v2::model::V2RefundStatus::INFO
+        },
+        crate::v2::model::V2RefundAccount::INFO,
+        crate::v2::model::V2RefundChannel::INFO,
+        crate::v2::model::V2CouponType::INFO,
+        crate::v2::model::V2RefundRequestSource::INFO,
     ]
 }
 

@@ -169,22 +169,22 @@ fn response_error_paths() {
     let rid = Some("RID-1".to_string());
     // Verified but not JSON / wrong types / missing fields / negative amounts: Decode.
     for body in [&b"not json"[..], b"{\"refund_id\":1}", b"{}", b"\xff\xfe",
-        br#"{"refund_id":"1","out_refund_no":"R","status":"SUCCESS","amount":{"total":-1,"refund":1}}"#,
-        br#"{"refund_id":"1","out_refund_no":"R","status":"SUCCESS","amount":{"total":99999999999999999999,"refund":1}}"#] {
+        br#"{"refund_id":"1","out_refund_no":"R","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":"SUCCESS","amount":{"total":-1,"refund":1,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#,
+        br#"{"refund_id":"1","out_refund_no":"R","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":"SUCCESS","amount":{"total":99999999999999999999,"refund":1,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#] {
         match parse_refund_response(&cfg, &signed(200, body, now), now) {
             Err(RefundError::Decode { request_id, .. }) => assert_eq!(request_id, rid),
             other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
         }
     }
     // Unknown enum values and unknown fields are kept, not fatal.
-    let ok = br#"{"refund_id":"1","out_refund_no":"R","status":"NEW_STATUS","channel":"SPACE","funds_account":"MOON","amount":{"total":2,"refund":1,"from":[{"account":"FUTURE","amount":1}]},"future_field":{"x":1}}"#;
+    let ok = br#"{"refund_id":"1","out_refund_no":"R","transaction_id":"T","out_trade_no":"O","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","status":"NEW_STATUS","channel":"SPACE","funds_account":"MOON","amount":{"total":2,"refund":1,"from":[{"account":"FUTURE","amount":1}],"payer_total":2,"payer_refund":1,"settlement_refund":1,"settlement_total":2,"discount_refund":0,"currency":"CNY"},"future_field":{"x":1}}"#;
     let r = parse_refund_response(&cfg, &signed(200, ok, now), now).unwrap();
     assert_eq!(
         (r.status, r.channel, r.funds_account),
         (
             RefundStatus::Unknown("NEW_STATUS".into()),
             RefundChannel::Unknown("SPACE".into()),
-            Some(FundsAccount::Unknown("MOON".into()))
+            FundsAccount::Unknown("MOON".into())
         )
     );
     assert_eq!(

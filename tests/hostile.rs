@@ -106,7 +106,7 @@ fn v3_key_case(v3: String) -> Box<dyn Fn() -> Result<()>> {
     })
 }
 
-const GOOD_BODY: &[u8] = br#"{"refund_id":"1","out_refund_no":"R1","status":"PROCESSING","amount":{"total":10,"refund":1}}"#;
+const GOOD_BODY: &[u8] = br#"{"refund_id":"1","out_refund_no":"R1","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":"PROCESSING","amount":{"total":10,"refund":1,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#;
 
 /// A signed response with `edit` applied to its headers.
 fn header_case(edit: fn(&mut Vec<HttpHeader>)) -> Box<dyn Fn() -> Result<()>> {
@@ -262,15 +262,15 @@ fn hostile_inputs_get_specific_typed_errors() {
         ("not JSON", body_case(b"<xml>refund</xml>".to_vec()), Expect::Decode),
         ("JSON array", body_case(b"[1,2,3]".to_vec()), Expect::Decode),
         ("empty body", body_case(Vec::new()), Expect::Decode),
-        ("amount as string", body_case(br#"{"refund_id":"1","out_refund_no":"R1","status":"SUCCESS","amount":{"total":"10","refund":1}}"#.to_vec()), Expect::Decode),
-        ("negative amount", body_case(br#"{"refund_id":"1","out_refund_no":"R1","status":"SUCCESS","amount":{"total":10,"refund":-1}}"#.to_vec()), Expect::Decode),
-        ("overflowing amount", body_case(br#"{"refund_id":"1","out_refund_no":"R1","status":"SUCCESS","amount":{"total":10,"refund":9223372036854775808}}"#.to_vec()), Expect::Decode),
-        ("fractional amount", body_case(br#"{"refund_id":"1","out_refund_no":"R1","status":"SUCCESS","amount":{"total":10,"refund":1.5}}"#.to_vec()), Expect::Decode),
-        ("missing refund_id", body_case(br#"{"out_refund_no":"R1","status":"SUCCESS","amount":{"total":10,"refund":1}}"#.to_vec()), Expect::Decode),
-        ("status of wrong type", body_case(br#"{"refund_id":"1","out_refund_no":"R1","status":7,"amount":{"total":10,"refund":1}}"#.to_vec()), Expect::Decode),
+        ("amount as string", body_case(br#"{"refund_id":"1","out_refund_no":"R1","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":"SUCCESS","amount":{"total":"10","refund":1,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#.to_vec()), Expect::Decode),
+        ("negative amount", body_case(br#"{"refund_id":"1","out_refund_no":"R1","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":"SUCCESS","amount":{"total":10,"refund":-1,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#.to_vec()), Expect::Decode),
+        ("overflowing amount", body_case(br#"{"refund_id":"1","out_refund_no":"R1","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":"SUCCESS","amount":{"total":10,"refund":9223372036854775808,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#.to_vec()), Expect::Decode),
+        ("fractional amount", body_case(br#"{"refund_id":"1","out_refund_no":"R1","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":"SUCCESS","amount":{"total":10,"refund":1.5,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#.to_vec()), Expect::Decode),
+        ("missing refund_id", body_case(br#"{"out_refund_no":"R1","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":"SUCCESS","amount":{"total":10,"refund":1,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#.to_vec()), Expect::Decode),
+        ("status of wrong type", body_case(br#"{"refund_id":"1","out_refund_no":"R1","transaction_id":"4200000001","out_trade_no":"T1","channel":"ORIGINAL","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"AVAILABLE","status":7,"amount":{"total":10,"refund":1,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"}}"#.to_vec()), Expect::Decode),
         ("invalid UTF-8", body_case(b"{\"refund_id\":\"\xff\xfe\"}".to_vec()), Expect::Decode),
         ("10 MB body", body_case(vec![b' '; 10 * 1024 * 1024]), Expect::Decode),
-        ("unknown fields and enum values", body_case(br#"{"refund_id":"1","out_refund_no":"R1","status":"WEIRD","channel":"X","amount":{"total":10,"refund":1,"new":1},"extra":{}}"#.to_vec()), Expect::Ok),
+        ("unknown fields and enum values", body_case(br#"{"refund_id":"1","out_refund_no":"R1","transaction_id":"4200000001","out_trade_no":"T1","user_received_account":"A","create_time":"2026-11-18T19:06:28+08:00","funds_account":"MOON","status":"WEIRD","channel":"X","amount":{"total":10,"refund":1,"new":1,"payer_total":10,"payer_refund":1,"settlement_refund":1,"settlement_total":10,"discount_refund":0,"currency":"CNY"},"extra":{}}"#.to_vec()), Expect::Ok),
         // Notification envelopes.
         ("wrong algorithm", notification_case(plaintext().to_string().into_bytes(), |e| e["resource"]["algorithm"] = json!("AEAD_CHACHA20_POLY1305")), Expect::Decryption("unsupported algorithm")),
         ("ciphertext not base64", notification_case(plaintext().to_string().into_bytes(), |e| e["resource"]["ciphertext"] = json!("%%%")), Expect::Decryption("not valid base64")),

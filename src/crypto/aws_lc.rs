@@ -15,7 +15,8 @@ use zeroize::Zeroizing;
 
 pub(crate) struct PrivKey {
     pair: KeyPair,
-    pkcs8: Zeroizing<Vec<u8>>,
+    /// Built on the first OAEP decryption only (the sandbox's keys): a client's merchant key
+    /// is held once, with no second copy of the private key.
     decrypting: OnceLock<Result<OaepPrivateDecryptingKey, String>>,
 }
 
@@ -30,7 +31,6 @@ impl PrivKey {
         })?;
         Ok(Self {
             pair,
-            pkcs8: Zeroizing::new(der.to_vec()),
             decrypting: OnceLock::new(),
         })
     }
@@ -60,7 +60,12 @@ impl PrivKey {
         let key = self
             .decrypting
             .get_or_init(|| {
-                PrivateDecryptingKey::from_pkcs8(&self.pkcs8)
+                let der: Pkcs8V1Der<'static> = self
+                    .pair
+                    .as_der()
+                    .map_err(|_| "RSA key unusable for decryption".to_string())?;
+                let der = Zeroizing::new(der.as_ref().to_vec());
+                PrivateDecryptingKey::from_pkcs8(&der)
                     .map_err(|e| format!("RSA key unusable for decryption: {e}"))
                     .and_then(|k| {
                         OaepPrivateDecryptingKey::new(k)

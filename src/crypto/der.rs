@@ -130,7 +130,7 @@ fn expect<'a>(input: &'a [u8], tag: u8, what: &str) -> Result<(Tlv<'a>, &'a [u8]
 
 /// The parts of an X.509 certificate the key ring needs.
 pub(crate) struct CertParts<'a> {
-    /// Serial as uppercase hex, without leading zeros.
+    /// Serial as uppercase hex, as WeChat Pay lists it (no DER sign byte).
     pub serial_hex: String,
     /// The SubjectPublicKeyInfo, whole.
     pub spki: &'a [u8],
@@ -158,11 +158,20 @@ pub(crate) fn certificate_parts(der: &[u8]) -> Result<CertParts<'_>, String> {
     let (_subject, r) = expect(r, 0x30, "subject Name")?;
     let (spki, _) = expect(r, 0x30, "SubjectPublicKeyInfo")?;
     Ok(CertParts {
-        serial_hex: normalize_hex(&hex_upper(serial.contents)),
+        serial_hex: hex_upper(serial_bytes(serial.contents)),
         spki: spki.whole,
         not_before: x509_time(&not_before)?,
         not_after: x509_time(&not_after)?,
     })
+}
+
+/// The serial's bytes without DER's sign byte: `0B1D…` stays `0B1D…` (as WeChat Pay lists it),
+/// `00C5…` (a positive number with the high bit set) becomes `C5…`.
+fn serial_bytes(contents: &[u8]) -> &[u8] {
+    match contents {
+        [0, next, ..] if *next >= 0x80 => &contents[1..],
+        _ => contents,
+    }
 }
 
 /// An X.509 `Time` (UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`, RFC 5280

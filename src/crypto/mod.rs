@@ -7,6 +7,8 @@
 //! chosen per key.
 
 pub(crate) mod der;
+pub mod legacy;
+pub(crate) mod pkcs12;
 
 #[cfg(feature = "aws-lc")]
 mod aws_lc;
@@ -68,7 +70,8 @@ enum PrivInner {
     #[cfg(feature = "aws-lc")]
     AwsLc(aws_lc::PrivKey),
     #[cfg(feature = "rustcrypto")]
-    RustCrypto(rustcrypto::PrivKey),
+    // Boxed: the pure-Rust key is much larger than aws-lc-rs's handle.
+    RustCrypto(Box<rustcrypto::PrivKey>),
 }
 
 /// An RSA private key (merchant API key, or a sandbox's WeChat Pay key).
@@ -123,10 +126,14 @@ impl RsaPrivateKey {
             CryptoBackend::AwsLc => PrivInner::AwsLc(aws_lc::PrivKey::from_pkcs8(pkcs8)?),
             #[cfg(feature = "rustcrypto")]
             CryptoBackend::RustCrypto => {
-                PrivInner::RustCrypto(rustcrypto::PrivKey::from_pkcs8(pkcs8)?)
+                PrivInner::RustCrypto(Box::new(rustcrypto::PrivKey::from_pkcs8(pkcs8)?))
             }
             #[allow(unreachable_patterns)]
-            _ => unreachable!("checked above"),
+            _ => {
+                return Err(format!(
+                    "crypto backend {backend:?} is not compiled into this build"
+                ))
+            }
         };
         let bits = match &inner {
             #[cfg(feature = "aws-lc")]
@@ -244,7 +251,11 @@ impl RsaPublicKey {
             #[cfg(feature = "rustcrypto")]
             CryptoBackend::RustCrypto => PubInner::RustCrypto(rustcrypto::PubKey::from_spki(spki)?),
             #[allow(unreachable_patterns)]
-            _ => unreachable!("checked above"),
+            _ => {
+                return Err(format!(
+                    "crypto backend {backend:?} is not compiled into this build"
+                ))
+            }
         };
         let bits = match &inner {
             #[cfg(feature = "aws-lc")]
@@ -303,7 +314,7 @@ impl RsaPublicKey {
 /// An X.509 certificate reduced to what verification needs: its serial and its key.
 #[derive(Debug)]
 pub struct Certificate {
-    /// Uppercase hex serial without leading zeros.
+    /// Uppercase hex serial as WeChat Pay lists it (lookups ignore case and leading zeros).
     pub serial_hex: String,
     /// The certified public key.
     pub public_key: RsaPublicKey,
@@ -365,14 +376,17 @@ pub fn aes_256_gcm_encrypt(
     nonce: &[u8; 12],
     aad: &[u8],
     plaintext: &[u8],
-) -> Vec<u8> {
+) -> Result<Vec<u8>, String> {
+    backend.check()?;
     match backend {
         #[cfg(feature = "aws-lc")]
-        CryptoBackend::AwsLc => aws_lc::aes_256_gcm_seal(key, nonce, aad, plaintext),
+        CryptoBackend::AwsLc => Ok(aws_lc::aes_256_gcm_seal(key, nonce, aad, plaintext)),
         #[cfg(feature = "rustcrypto")]
-        CryptoBackend::RustCrypto => rustcrypto::aes_256_gcm_seal(key, nonce, aad, plaintext),
+        CryptoBackend::RustCrypto => Ok(rustcrypto::aes_256_gcm_seal(key, nonce, aad, plaintext)),
         #[allow(unreachable_patterns)]
-        _ => unreachable!("no such backend compiled in"),
+        _ => Err(format!(
+            "crypto backend {backend:?} is not compiled into this build"
+        )),
     }
 }
 

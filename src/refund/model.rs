@@ -1,6 +1,9 @@
 //! Typed records of the three refund operations (seeds `refund-apply-v3.txt`,
 //! `abnormal-refund-v3.txt`). Money is always integer fen (`i64`).
 //!
+//! Response fields the seeds mark 必填 are required: a body without one is a `Decode` error
+//! naming the field, never a silent 0 fen; the optional ones are `Option`.
+//!
 //! Enums coming from the server are open ([`crate::wire`]): an unexpected value never breaks
 //! parsing and is kept as received in `Unknown(raw)`.
 
@@ -393,22 +396,16 @@ pub struct RefundAmount {
     #[serde(default)]
     pub from: Vec<FundsFrom>,
     /// What the user actually paid, in fen.
-    #[serde(default)]
     pub payer_total: i64,
     /// Cash the user receives back, in fen.
-    #[serde(default)]
     pub payer_refund: i64,
     /// Refund less non-prefunded coupons, in fen.
-    #[serde(default)]
     pub settlement_refund: i64,
     /// Order total less non-prefunded coupons, in fen.
-    #[serde(default)]
     pub settlement_total: i64,
     /// Coupon part of the refund, in fen.
-    #[serde(default)]
     pub discount_refund: i64,
     /// Currency (`CNY`).
-    #[serde(default)]
     pub currency: String,
     /// Fee refunded, in fen.
     #[serde(default)]
@@ -503,28 +500,22 @@ pub struct Refund {
     /// Merchant refund number.
     pub out_refund_no: String,
     /// WeChat Pay order id.
-    #[serde(default)]
     pub transaction_id: String,
     /// Merchant order number.
-    #[serde(default)]
     pub out_trade_no: String,
     /// Refund channel.
-    #[serde(default = "unknown_channel")]
     pub channel: RefundChannel,
     /// Where the money goes, in words (e.g. `招商银行信用卡0403`).
-    #[serde(default)]
     pub user_received_account: String,
     /// When it succeeded (RFC 3339), for `SUCCESS`.
     #[serde(default)]
     pub success_time: Option<String>,
     /// When WeChat Pay accepted it (RFC 3339).
-    #[serde(default)]
     pub create_time: String,
     /// Status.
     pub status: RefundStatus,
     /// Funds account used.
-    #[serde(default)]
-    pub funds_account: Option<FundsAccount>,
+    pub funds_account: FundsAccount,
     /// Amounts.
     pub amount: RefundAmount,
     /// Coupons involved.
@@ -533,10 +524,6 @@ pub struct Refund {
     /// The verified response body, exactly as received (for values this version does not model).
     #[serde(skip)]
     pub raw_json: String,
-}
-
-fn unknown_channel() -> RefundChannel {
-    RefundChannel::Unknown(String::new())
 }
 
 /// Amounts in a refund notification.
@@ -548,10 +535,8 @@ pub struct NotificationAmount {
     /// Refund amount, in fen.
     pub refund: i64,
     /// What the user paid, in fen.
-    #[serde(default)]
     pub payer_total: i64,
     /// Cash refunded to the user, in fen.
-    #[serde(default)]
     pub payer_refund: i64,
 }
 

@@ -30,8 +30,13 @@ struct ErrorDetail {
 /// Verify a response (any status) and return its verified body, or the typed API error.
 ///
 /// - 2xx: signature headers are required (a 2xx without them is forged).
-/// - other statuses: verified when they carry signature headers (WeChat Pay signs its error
-///   responses; a proxy's 502 does not), then turned into `RefundError::Api`.
+/// - other statuses are an error whatever their signature says, so they are reported as
+///   `RefundError::Api` first. The signature is checked only where it changes the decision:
+///   a signed error answer whose signature does not match (tampered or forged) is a
+///   `Signature` error, because its code cannot be believed. What cannot be checked — a
+///   timestamp outside the window (a skewed clock), a serial this client does not hold yet
+///   (a new certificate), an expired certificate — does not hide the business error behind an
+///   "outcome unknown" verification error. A proxy's unsigned 502 is an `Api` error too.
 pub fn verify_response<'a>(
     keys: &KeyRing,
     response: &'a HttpResponse,
@@ -77,33 +82,56 @@ where
             headers.request_id.clone(),
         ));
     }
-    let ok = (200..300).contains(&status);
-    if ok || headers.any_present() {
+    if (200..300).contains(&status) {
         verify_signature(keys, &headers, body, now)?;
-    }
-    if ok {
         return Ok((body, headers.request_id));
     }
-    Err(api_error(status, body, headers.request_id))
+    let api = api_error(status, body, headers.request_id.clone());
+    if headers.any_present() {
+        // Unverifiable for reasons other than forgery (clock, serial, expiry): the business
+        // error stands.
+        if let Err(e @ (RefundError::Signature { .. } | RefundError::ProbeSignature { .. })) =
+            verify_signature(keys, &headers, body, now)
+        {
+            return Err(e);
+        }
+    }
+    Err(api)
+}
+
+/// Control characters (newlines included) escaped, so that a server's text can never forge
+/// log lines when an error is printed.
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn api_error(status: u16, body: &[u8], request_id: Option<String>) -> RefundError {
     let retryable = status == 429 || status >= 500;
+    let opt = |v: &Option<String>| v.as_deref().map(printable);
     match serde_json::from_slice::<ErrorBody>(body) {
         Ok(e) => RefundError::Api {
             status,
-            code: e.code,
-            error_message: e.message,
-            detail_field: e.detail.as_ref().and_then(|d| d.field.clone()),
-            detail_issue: e.detail.as_ref().and_then(|d| d.issue.clone()),
-            detail_location: e.detail.as_ref().and_then(|d| d.location.clone()),
+            code: printable(&e.code),
+            error_message: printable(&e.message),
+            detail_field: e.detail.as_ref().and_then(|d| opt(&d.field)),
+            detail_issue: e.detail.as_ref().and_then(|d| opt(&d.issue)),
+            detail_location: e.detail.as_ref().and_then(|d| opt(&d.location)),
             request_id,
             retryable,
         },
         Err(_) => {
-            let text = String::from_utf8_lossy(&body[..body.len().min(200)])
-                .trim()
-                .to_string();
+            let text = printable(String::from_utf8_lossy(&body[..body.len().min(200)]).trim());
             RefundError::Api {
                 status,
                 code: String::new(),
@@ -130,7 +158,18 @@ pub fn decode_refund(body: &[u8], request_id: Option<String>) -> Result<Refund> 
     let mut refund: Refund = serde_json::from_str(text)
         .map_err(|e| RefundError::decode("refund response", e.to_string(), request_id.clone()))?;
     let a = &refund.amount;
-    if a.total < 0 || a.refund < 0 || a.payer_total < 0 || a.payer_refund < 0 {
+    if [
+        a.total,
+        a.refund,
+        a.payer_total,
+        a.payer_refund,
+        a.settlement_refund,
+        a.settlement_total,
+        a.discount_refund,
+    ]
+    .iter()
+    .any(|v| *v < 0)
+    {
         return Err(RefundError::decode(
             "refund response",
             "negative amount",

@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use zeroize::Zeroizing;
 
+pub use server::v2::SandboxV2Credentials;
 pub use server::SandboxRequest;
 
 /// Which WeChat Pay keys the sandbox uses (see PROTOCOL.md "Keys are chosen by Wechatpay-Serial").
@@ -397,6 +398,60 @@ impl Sandbox {
         self.shared.abnormal_recipient(&out_refund_no)
     }
 
+    /// A legacy v2 configuration wired to this sandbox (starting its v2 HTTPS listener on first
+    /// use): app id, merchant id, the sandbox's v2 API key, the API client certificate it issued
+    /// (PEM, over the merchant key) and its test CA as trust root; quick retries.
+    pub fn v2_config(&self) -> Result<Arc<crate::v2::V2Config>> {
+        let (base_url, ca_pem, cert_pem) = self.shared.v2_start()?;
+        let k = &self.shared.keys;
+        Ok(Arc::new(
+            crate::v2::V2Config::builder(
+                server::v2::APPID,
+                k.mchid.clone(),
+                self.shared.v2.api_key.clone(),
+            )
+            .client_certificate_pem(cert_pem, k.merchant_key_pem.as_str())
+            .base_url(base_url)
+            .options(crate::config::ClientOptions {
+                initial_backoff_ms: 20,
+                max_backoff_ms: 200,
+                trust_roots_pem: vec![ca_pem],
+                allow_http_notify_url: true,
+                ..Default::default()
+            })
+            .build()?,
+        ))
+    }
+
+    /// The v2 notification body (`<xml>` with the encrypted `req_info`) for a refund's current
+    /// status, without sending it. v2 refunds with a `notify_url` also get it POSTed there when
+    /// `set_refund_status` moves them.
+    pub fn v2_notification(&self, out_refund_no: String) -> Result<Vec<u8>> {
+        self.shared.v2_notification(&out_refund_no)
+    }
+
+    /// Answer the next `count` v2 requests (after their signature check) with `err_code`
+    /// (`SYSTEMERROR`, `NOTENOUGH`, `TRADE_OVERDUE`...): the codes no sandbox rule reaches.
+    pub fn v2_inject_error(&self, err_code: String, count: u32) {
+        self.shared.v2_inject_error(&err_code, count)
+    }
+
+    /// The v2 TEST credentials (starting the v2 HTTPS listener on first use), for pointing
+    /// any v2 SDK at this sandbox.
+    pub fn v2_credentials(&self) -> Result<SandboxV2Credentials> {
+        let (base_url, ca_pem, client_cert_pem) = self.shared.v2_start()?;
+        let k = &self.shared.keys;
+        Ok(SandboxV2Credentials {
+            base_url,
+            appid: server::v2::APPID.to_owned(),
+            mch_id: k.mchid.clone(),
+            api_key: self.shared.v2.api_key.clone(),
+            client_cert_pem,
+            client_key_pem: k.merchant_key_pem.to_string(),
+            ca_pem,
+        })
+    }
+
     /// Stop serving, join every thread and free the port. Idempotent.
     pub fn stop(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
@@ -417,6 +472,7 @@ impl Sandbox {
         for c in conns {
             let _ = c.join();
         }
+        self.shared.v2.stop();
         let senders: Vec<_> =
             std::mem::take(&mut *self.shared.senders.lock().expect("sandbox senders"));
         for s in senders {

@@ -20,6 +20,10 @@ use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+// Legacy v2 (a child module: it reads the order book).
+#[path = "v2.rs"]
+pub(crate) mod v2;
+
 /// One request the sandbox received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxRequest {
@@ -76,6 +80,7 @@ pub(crate) struct Shared {
     pub senders: Mutex<Vec<JoinHandle<()>>>,
     pub delivered: AtomicUsize,
     pub faults_injected: AtomicUsize,
+    pub v2: v2::V2Shared,
     toggle: AtomicUsize,
 }
 
@@ -152,6 +157,7 @@ impl Shared {
             senders: Mutex::new(Vec::new()),
             delivered: AtomicUsize::new(0),
             faults_injected: AtomicUsize::new(0),
+            v2: v2::V2Shared::new(),
             toggle: AtomicUsize::new(0),
         }
     }
@@ -245,6 +251,7 @@ impl Shared {
                 .unwrap_or_else(|p| p.into_inner())
                 .push(handle);
         }
+        self.v2_status_changed(out_refund_no, &status)?;
         Ok(())
     }
 

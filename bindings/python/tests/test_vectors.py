@@ -206,8 +206,9 @@ def test_parse_refund_response(vector_config, c):
     assert len(r.promotion_detail) == 2
     assert r.promotion_detail[0].promotion_type == wr.PromotionType.CASH
     assert r.promotion_detail[0].goods_detail[0].goods_id == "1001"
-    # An undocumented value ("COUPON") is kept as UNKNOWN, not fatal; the raw body says what it was.
-    assert r.promotion_detail[1].promotion_type == wr.PromotionType.UNKNOWN
+    # "COUPON": the refund seed's own example value.
+    assert r.promotion_detail[1].promotion_type == wr.PromotionType.COUPON
+    assert r.promotion_detail[1].promotion_type.value == "COUPON"
     assert r.promotion_detail[1].coupon_id == "109520"
     assert r.raw_json == c["body"]
 

@@ -18,7 +18,11 @@ from .wechatpay_refund import *  # noqa: F401,F403
 # maturin puts the generated module one level down: wechatpay_refund/wechatpay_refund/.
 from .wechatpay_refund import wechatpay_refund as _generated
 
-__all__ = list(_generated.__all__) + ["SPEEDUPS"]
+# The open enums (generated from src/wire.rs): the generated module lifts wire strings into them.
+from . import _wire
+from ._wire import *  # noqa: F401,F403
+
+__all__ = list(_generated.__all__) + list(_wire.__all__) + ["SPEEDUPS"]
 
 
 def _load_speedups():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import typing
 
-__all__ = ["RefundStatus", "RefundChannel", "FundsAccount", "RequestFundsAccount", "FromAccount", "PromotionScope", "PromotionType", "AbnormalRefundKind", "NotificationEventType"]
+__all__ = ["RefundStatus", "RefundChannel", "FundsAccount", "RequestFundsAccount", "FromAccount", "PromotionScope", "PromotionType", "AbnormalRefundKind", "NotificationEventType", "V2RefundStatus", "V2RefundAccount", "V2RefundChannel", "V2CouponType", "V2RefundRequestSource"]
 
 
 class _WireEnum(str, enum.Enum):
@@ -158,3 +158,60 @@ class NotificationEventType(_WireEnum):
     """The refund became abnormal."""
     REFUND_CLOSED = "REFUND.CLOSED"
     """The refund was closed."""
+
+
+class V2RefundStatus(_WireEnum):
+    """v2 refund status (`refund_status_$n` of a query, `refund_status` of a notification)."""
+
+    SUCCESS = "SUCCESS"
+    """Refunded."""
+    CHANGE = "CHANGE"
+    """Abnormal: the money could not go back the original way (resolve it in the merchant platform, or with the v3 abnormal-refund API)."""
+    REFUNDCLOSE = "REFUNDCLOSE"
+    """Closed without refunding."""
+    PROCESSING = "PROCESSING"
+    """Accepted, being processed."""
+
+    def is_final(self) -> bool:
+        """True for a state that never changes again (SUCCESS, REFUNDCLOSE)."""
+        return self._value_ in ("SUCCESS", "REFUNDCLOSE",)
+
+
+class V2RefundAccount(_WireEnum):
+    """Funds source of a v2 refund (`refund_account`; old funds-flow merchants only)."""
+
+    REFUND_SOURCE_UNSETTLED_FUNDS = "REFUND_SOURCE_UNSETTLED_FUNDS"
+    """Unsettled funds (the default)."""
+    REFUND_SOURCE_RECHARGE_FUNDS = "REFUND_SOURCE_RECHARGE_FUNDS"
+    """Available balance."""
+
+
+class V2RefundChannel(_WireEnum):
+    """Where a v2 refund goes (`refund_channel_$n`)."""
+
+    ORIGINAL = "ORIGINAL"
+    """Back the original way."""
+    BALANCE = "BALANCE"
+    """To the user's balance."""
+    OTHER_BALANCE = "OTHER_BALANCE"
+    """The original account failed; to another balance account."""
+    OTHER_BANKCARD = "OTHER_BANKCARD"
+    """The original card failed; to another bank card."""
+
+
+class V2CouponType(_WireEnum):
+    """Coupon type (`coupon_type_$n`)."""
+
+    CASH = "CASH"
+    """Pre-funded coupon."""
+    NO_CASH = "NO_CASH"
+    """Not pre-funded coupon."""
+
+
+class V2RefundRequestSource(_WireEnum):
+    """Who started a refund (`refund_request_source` of a notification)."""
+
+    API = "API"
+    """Through the API."""
+    VENDOR_PLATFORM = "VENDOR_PLATFORM"
+    """In the merchant platform."""

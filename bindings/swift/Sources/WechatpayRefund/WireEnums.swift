@@ -268,3 +268,149 @@ public struct NotificationEventType: RawRepresentable, Hashable, Sendable, Custo
     /// Every value this version knows, in declaration order.
     public static let allKnown: [NotificationEventType] = [.refundSuccess, .refundAbnormal, .refundClosed]
 }
+
+/// v2 refund status (`refund_status_$n` of a query, `refund_status` of a notification).
+///
+/// Open enum: compare with the static members; `rawValue` is the wire string, and a value
+/// this version does not know is kept as received (`isKnown == false`).
+public struct V2RefundStatus: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The wire value (the raw string for an unknown one).
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// The wire value.
+    public var description: String { rawValue }
+
+    /// `false` for a value this version of the library does not know.
+    public var isKnown: Bool { Self.allKnown.contains(self) }
+
+    /// `true` for a state that never changes again (SUCCESS, REFUNDCLOSE).
+    public var isFinal: Bool { ["SUCCESS", "REFUNDCLOSE"].contains(rawValue) }
+
+    /// Refunded.
+    public static let success = V2RefundStatus(rawValue: "SUCCESS")
+    /// Abnormal: the money could not go back the original way (resolve it in the merchant platform, or with the v3 abnormal-refund API).
+    public static let change = V2RefundStatus(rawValue: "CHANGE")
+    /// Closed without refunding.
+    public static let refundclose = V2RefundStatus(rawValue: "REFUNDCLOSE")
+    /// Accepted, being processed.
+    public static let processing = V2RefundStatus(rawValue: "PROCESSING")
+
+    /// Every value this version knows, in declaration order.
+    public static let allKnown: [V2RefundStatus] = [.success, .change, .refundclose, .processing]
+}
+
+/// Funds source of a v2 refund (`refund_account`; old funds-flow merchants only).
+///
+/// Open enum: compare with the static members; `rawValue` is the wire string, and a value
+/// this version does not know is kept as received (`isKnown == false`).
+public struct V2RefundAccount: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The wire value (the raw string for an unknown one).
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// The wire value.
+    public var description: String { rawValue }
+
+    /// `false` for a value this version of the library does not know.
+    public var isKnown: Bool { Self.allKnown.contains(self) }
+
+    /// Unsettled funds (the default).
+    public static let refundSourceUnsettledFunds = V2RefundAccount(rawValue: "REFUND_SOURCE_UNSETTLED_FUNDS")
+    /// Available balance.
+    public static let refundSourceRechargeFunds = V2RefundAccount(rawValue: "REFUND_SOURCE_RECHARGE_FUNDS")
+
+    /// Every value this version knows, in declaration order.
+    public static let allKnown: [V2RefundAccount] = [.refundSourceUnsettledFunds, .refundSourceRechargeFunds]
+}
+
+/// Where a v2 refund goes (`refund_channel_$n`).
+///
+/// Open enum: compare with the static members; `rawValue` is the wire string, and a value
+/// this version does not know is kept as received (`isKnown == false`).
+public struct V2RefundChannel: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The wire value (the raw string for an unknown one).
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// The wire value.
+    public var description: String { rawValue }
+
+    /// `false` for a value this version of the library does not know.
+    public var isKnown: Bool { Self.allKnown.contains(self) }
+
+    /// Back the original way.
+    public static let original = V2RefundChannel(rawValue: "ORIGINAL")
+    /// To the user's balance.
+    public static let balance = V2RefundChannel(rawValue: "BALANCE")
+    /// The original account failed; to another balance account.
+    public static let otherBalance = V2RefundChannel(rawValue: "OTHER_BALANCE")
+    /// The original card failed; to another bank card.
+    public static let otherBankcard = V2RefundChannel(rawValue: "OTHER_BANKCARD")
+
+    /// Every value this version knows, in declaration order.
+    public static let allKnown: [V2RefundChannel] = [.original, .balance, .otherBalance, .otherBankcard]
+}
+
+/// Coupon type (`coupon_type_$n`).
+///
+/// Open enum: compare with the static members; `rawValue` is the wire string, and a value
+/// this version does not know is kept as received (`isKnown == false`).
+public struct V2CouponType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The wire value (the raw string for an unknown one).
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// The wire value.
+    public var description: String { rawValue }
+
+    /// `false` for a value this version of the library does not know.
+    public var isKnown: Bool { Self.allKnown.contains(self) }
+
+    /// Pre-funded coupon.
+    public static let cash = V2CouponType(rawValue: "CASH")
+    /// Not pre-funded coupon.
+    public static let noCash = V2CouponType(rawValue: "NO_CASH")
+
+    /// Every value this version knows, in declaration order.
+    public static let allKnown: [V2CouponType] = [.cash, .noCash]
+}
+
+/// Who started a refund (`refund_request_source` of a notification).
+///
+/// Open enum: compare with the static members; `rawValue` is the wire string, and a value
+/// this version does not know is kept as received (`isKnown == false`).
+public struct V2RefundRequestSource: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The wire value (the raw string for an unknown one).
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// The wire value.
+    public var description: String { rawValue }
+
+    /// `false` for a value this version of the library does not know.
+    public var isKnown: Bool { Self.allKnown.contains(self) }
+
+    /// Through the API.
+    public static let api = V2RefundRequestSource(rawValue: "API")
+    /// In the merchant platform.
+    public static let vendorPlatform = V2RefundRequestSource(rawValue: "VENDOR_PLATFORM")
+
+    /// Every value this version knows, in declaration order.
+    public static let allKnown: [V2RefundRequestSource] = [.api, .vendorPlatform]
+}

@@ -430,3 +430,231 @@ public class NotificationEventType private constructor(
         @JvmStatic public fun of(value: String): NotificationEventType = entries.firstOrNull { it.value == value } ?: NotificationEventType(value, "UNKNOWN")
     }
 }
+
+/**
+ * v2 refund status (`refund_status_$n` of a query, `refund_status` of a notification).
+ *
+ * Open enum: compare with the constants; [value] is the wire string, and a value this
+ * version does not know is kept as received (`isKnown == false`, `name == "UNKNOWN"`).
+ */
+public class V2RefundStatus private constructor(
+    /** The wire value (the raw string for an unknown one). */
+    public val value: String,
+    /** The constant's name, or `"UNKNOWN"`. */
+    public val name: String,
+) {
+    /** `false` for a value this version of the library does not know. */
+    public val isKnown: Boolean get() = name != "UNKNOWN"
+
+    override fun equals(other: Any?): Boolean = other is V2RefundStatus && other.value == value
+
+    override fun hashCode(): Int = value.hashCode()
+
+    /** The wire value. */
+    override fun toString(): String = value
+
+    /** `true` for a state that never changes again (SUCCESS, REFUNDCLOSE). */
+    public fun isFinal(): Boolean = value in setOf("SUCCESS", "REFUNDCLOSE")
+
+    public companion object {
+        /**
+         * Refunded.
+         */
+        @JvmField public val SUCCESS: V2RefundStatus = V2RefundStatus("SUCCESS", "SUCCESS")
+
+        /**
+         * Abnormal: the money could not go back the original way (resolve it in the merchant platform, or with the v3 abnormal-refund API).
+         */
+        @JvmField public val CHANGE: V2RefundStatus = V2RefundStatus("CHANGE", "CHANGE")
+
+        /**
+         * Closed without refunding.
+         */
+        @JvmField public val REFUNDCLOSE: V2RefundStatus = V2RefundStatus("REFUNDCLOSE", "REFUNDCLOSE")
+
+        /**
+         * Accepted, being processed.
+         */
+        @JvmField public val PROCESSING: V2RefundStatus = V2RefundStatus("PROCESSING", "PROCESSING")
+
+        /** Every value this version knows, in declaration order. */
+        @JvmStatic public val entries: List<V2RefundStatus> = listOf(SUCCESS, CHANGE, REFUNDCLOSE, PROCESSING)
+
+        /** The constant for [value], or an unknown one holding it. */
+        @JvmStatic public fun of(value: String): V2RefundStatus = entries.firstOrNull { it.value == value } ?: V2RefundStatus(value, "UNKNOWN")
+    }
+}
+
+/**
+ * Funds source of a v2 refund (`refund_account`; old funds-flow merchants only).
+ *
+ * Open enum: compare with the constants; [value] is the wire string, and a value this
+ * version does not know is kept as received (`isKnown == false`, `name == "UNKNOWN"`).
+ */
+public class V2RefundAccount private constructor(
+    /** The wire value (the raw string for an unknown one). */
+    public val value: String,
+    /** The constant's name, or `"UNKNOWN"`. */
+    public val name: String,
+) {
+    /** `false` for a value this version of the library does not know. */
+    public val isKnown: Boolean get() = name != "UNKNOWN"
+
+    override fun equals(other: Any?): Boolean = other is V2RefundAccount && other.value == value
+
+    override fun hashCode(): Int = value.hashCode()
+
+    /** The wire value. */
+    override fun toString(): String = value
+
+    public companion object {
+        /**
+         * Unsettled funds (the default).
+         */
+        @JvmField public val REFUND_SOURCE_UNSETTLED_FUNDS: V2RefundAccount = V2RefundAccount("REFUND_SOURCE_UNSETTLED_FUNDS", "REFUND_SOURCE_UNSETTLED_FUNDS")
+
+        /**
+         * Available balance.
+         */
+        @JvmField public val REFUND_SOURCE_RECHARGE_FUNDS: V2RefundAccount = V2RefundAccount("REFUND_SOURCE_RECHARGE_FUNDS", "REFUND_SOURCE_RECHARGE_FUNDS")
+
+        /** Every value this version knows, in declaration order. */
+        @JvmStatic public val entries: List<V2RefundAccount> = listOf(REFUND_SOURCE_UNSETTLED_FUNDS, REFUND_SOURCE_RECHARGE_FUNDS)
+
+        /** The constant for [value], or an unknown one holding it. */
+        @JvmStatic public fun of(value: String): V2RefundAccount = entries.firstOrNull { it.value == value } ?: V2RefundAccount(value, "UNKNOWN")
+    }
+}
+
+/**
+ * Where a v2 refund goes (`refund_channel_$n`).
+ *
+ * Open enum: compare with the constants; [value] is the wire string, and a value this
+ * version does not know is kept as received (`isKnown == false`, `name == "UNKNOWN"`).
+ */
+public class V2RefundChannel private constructor(
+    /** The wire value (the raw string for an unknown one). */
+    public val value: String,
+    /** The constant's name, or `"UNKNOWN"`. */
+    public val name: String,
+) {
+    /** `false` for a value this version of the library does not know. */
+    public val isKnown: Boolean get() = name != "UNKNOWN"
+
+    override fun equals(other: Any?): Boolean = other is V2RefundChannel && other.value == value
+
+    override fun hashCode(): Int = value.hashCode()
+
+    /** The wire value. */
+    override fun toString(): String = value
+
+    public companion object {
+        /**
+         * Back the original way.
+         */
+        @JvmField public val ORIGINAL: V2RefundChannel = V2RefundChannel("ORIGINAL", "ORIGINAL")
+
+        /**
+         * To the user's balance.
+         */
+        @JvmField public val BALANCE: V2RefundChannel = V2RefundChannel("BALANCE", "BALANCE")
+
+        /**
+         * The original account failed; to another balance account.
+         */
+        @JvmField public val OTHER_BALANCE: V2RefundChannel = V2RefundChannel("OTHER_BALANCE", "OTHER_BALANCE")
+
+        /**
+         * The original card failed; to another bank card.
+         */
+        @JvmField public val OTHER_BANKCARD: V2RefundChannel = V2RefundChannel("OTHER_BANKCARD", "OTHER_BANKCARD")
+
+        /** Every value this version knows, in declaration order. */
+        @JvmStatic public val entries: List<V2RefundChannel> = listOf(ORIGINAL, BALANCE, OTHER_BALANCE, OTHER_BANKCARD)
+
+        /** The constant for [value], or an unknown one holding it. */
+        @JvmStatic public fun of(value: String): V2RefundChannel = entries.firstOrNull { it.value == value } ?: V2RefundChannel(value, "UNKNOWN")
+    }
+}
+
+/**
+ * Coupon type (`coupon_type_$n`).
+ *
+ * Open enum: compare with the constants; [value] is the wire string, and a value this
+ * version does not know is kept as received (`isKnown == false`, `name == "UNKNOWN"`).
+ */
+public class V2CouponType private constructor(
+    /** The wire value (the raw string for an unknown one). */
+    public val value: String,
+    /** The constant's name, or `"UNKNOWN"`. */
+    public val name: String,
+) {
+    /** `false` for a value this version of the library does not know. */
+    public val isKnown: Boolean get() = name != "UNKNOWN"
+
+    override fun equals(other: Any?): Boolean = other is V2CouponType && other.value == value
+
+    override fun hashCode(): Int = value.hashCode()
+
+    /** The wire value. */
+    override fun toString(): String = value
+
+    public companion object {
+        /**
+         * Pre-funded coupon.
+         */
+        @JvmField public val CASH: V2CouponType = V2CouponType("CASH", "CASH")
+
+        /**
+         * Not pre-funded coupon.
+         */
+        @JvmField public val NO_CASH: V2CouponType = V2CouponType("NO_CASH", "NO_CASH")
+
+        /** Every value this version knows, in declaration order. */
+        @JvmStatic public val entries: List<V2CouponType> = listOf(CASH, NO_CASH)
+
+        /** The constant for [value], or an unknown one holding it. */
+        @JvmStatic public fun of(value: String): V2CouponType = entries.firstOrNull { it.value == value } ?: V2CouponType(value, "UNKNOWN")
+    }
+}
+
+/**
+ * Who started a refund (`refund_request_source` of a notification).
+ *
+ * Open enum: compare with the constants; [value] is the wire string, and a value this
+ * version does not know is kept as received (`isKnown == false`, `name == "UNKNOWN"`).
+ */
+public class V2RefundRequestSource private constructor(
+    /** The wire value (the raw string for an unknown one). */
+    public val value: String,
+    /** The constant's name, or `"UNKNOWN"`. */
+    public val name: String,
+) {
+    /** `false` for a value this version of the library does not know. */
+    public val isKnown: Boolean get() = name != "UNKNOWN"
+
+    override fun equals(other: Any?): Boolean = other is V2RefundRequestSource && other.value == value
+
+    override fun hashCode(): Int = value.hashCode()
+
+    /** The wire value. */
+    override fun toString(): String = value
+
+    public companion object {
+        /**
+         * Through the API.
+         */
+        @JvmField public val API: V2RefundRequestSource = V2RefundRequestSource("API", "API")
+
+        /**
+         * In the merchant platform.
+         */
+        @JvmField public val VENDOR_PLATFORM: V2RefundRequestSource = V2RefundRequestSource("VENDOR_PLATFORM", "VENDOR_PLATFORM")
+
+        /** Every value this version knows, in declaration order. */
+        @JvmStatic public val entries: List<V2RefundRequestSource> = listOf(API, VENDOR_PLATFORM)
+
+        /** The constant for [value], or an unknown one holding it. */
+        @JvmStatic public fun of(value: String): V2RefundRequestSource = entries.firstOrNull { it.value == value } ?: V2RefundRequestSource(value, "UNKNOWN")
+    }
+}

@@ -1,0 +1,470 @@
+//! `V2Config` and `V2RefundClient`: the v2 pieces wired to a transport, with retries that
+//! re-send identical bytes (same `out_refund_no`, same nonce, same `sign`).
+
+use super::model::*;
+use super::response::RETRY_AT_ONCE;
+use super::sign::V2SignType;
+use super::{notify, request, response};
+use crate::config::{ClientOptions, PRODUCTION_BASE_URL};
+use crate::crypto::{self, CryptoBackend};
+use crate::error::{RefundError, Result};
+use crate::transport::{ClientIdentity, HttpRequest, HttpResponse, HttpTransport};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+/// Everything a v2 client needs: ids, the v2 API key, the API client certificate (mutual TLS
+/// on `/secapi/pay/refund`), the signature algorithm and the HTTP options.
+///
+/// The API key and the certificate's private key are redacted from `Debug` / `Display`.
+#[cfg_attr(feature = "ffi", derive(uniffi::Object))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
+pub struct V2Config {
+    /// Official account / app id (`appid`).
+    pub appid: String,
+    /// Merchant id (`mch_id`).
+    pub mch_id: String,
+    api_key: Zeroizing<String>,
+    /// Sub app id (service providers).
+    pub sub_appid: Option<String>,
+    /// Sub-merchant id (service providers).
+    pub sub_mch_id: Option<String>,
+    /// MD5 (default) or HMAC-SHA256.
+    pub sign_type: V2SignType,
+    /// `https://api.mch.weixin.qq.com` unless changed.
+    pub base_url: String,
+    /// The merchant's API client certificate and key, for mutual TLS.
+    pub identity: Option<Arc<ClientIdentity>>,
+    /// Timeouts, retries, trust roots (the same options as the v3 client).
+    pub options: ClientOptions,
+    /// Crypto backend for HMAC-SHA256 and AES.
+    pub backend: CryptoBackend,
+}
+
+impl fmt::Debug for V2Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("V2Config")
+            .field("appid", &self.appid)
+            .field("mch_id", &self.mch_id)
+            .field("api_key", &"<redacted>")
+            .field("sub_appid", &self.sub_appid)
+            .field("sub_mch_id", &self.sub_mch_id)
+            .field("sign_type", &self.sign_type)
+            .field("base_url", &self.base_url)
+            .field("client_certificate", &self.identity.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for V2Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "V2Config(mch_id={}, appid={}, sign_type={}, base_url={}, client certificate: {})",
+            self.mch_id,
+            self.appid,
+            self.sign_type.as_str(),
+            self.base_url,
+            if self.identity.is_some() { "yes" } else { "no" }
+        )
+    }
+}
+
+/// A PKCS#12 file and its password (`None`: the merchant id).
+type Pkcs12Input = (Zeroizing<Vec<u8>>, Option<Zeroizing<String>>);
+
+/// Builds a [`V2Config`]: `V2Config::builder(appid, mch_id, api_key).client_certificate_pem(..).build()`.
+pub struct V2ConfigBuilder {
+    appid: String,
+    mch_id: String,
+    api_key: Zeroizing<String>,
+    sub_appid: Option<String>,
+    sub_mch_id: Option<String>,
+    sign_type: V2SignType,
+    base_url: Option<String>,
+    cert_pem: Option<(String, Zeroizing<String>)>,
+    pkcs12: Option<Pkcs12Input>,
+    options: ClientOptions,
+    backend: CryptoBackend,
+}
+
+impl V2Config {
+    /// Start a configuration with the app id, merchant id and the 32-character v2 API key.
+    pub fn builder(
+        appid: impl Into<String>,
+        mch_id: impl Into<String>,
+        api_key: impl Into<String>,
+    ) -> V2ConfigBuilder {
+        V2ConfigBuilder {
+            appid: appid.into(),
+            mch_id: mch_id.into(),
+            api_key: Zeroizing::new(api_key.into()),
+            sub_appid: None,
+            sub_mch_id: None,
+            sign_type: V2SignType::Md5,
+            base_url: None,
+            cert_pem: None,
+            pkcs12: None,
+            options: ClientOptions::default(),
+            backend: CryptoBackend::default(),
+        }
+    }
+
+    pub(crate) fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    fn deadline(&self) -> Duration {
+        Duration::from_millis(self.options.deadline_ms)
+    }
+}
+
+impl V2ConfigBuilder {
+    /// The API client certificate (`apiclient_cert.pem`, chain allowed) and its private key
+    /// (`apiclient_key.pem`).
+    pub fn client_certificate_pem(
+        mut self,
+        cert_pem: impl Into<String>,
+        key_pem: impl Into<String>,
+    ) -> Self {
+        self.cert_pem = Some((cert_pem.into(), Zeroizing::new(key_pem.into())));
+        self
+    }
+
+    /// The API client certificate as `apiclient_cert.p12`; the password defaults to the
+    /// merchant id.
+    pub fn client_certificate_pkcs12(mut self, der: Vec<u8>, password: Option<String>) -> Self {
+        self.pkcs12 = Some((Zeroizing::new(der), password.map(Zeroizing::new)));
+        self
+    }
+
+    /// MD5 (default) or HMAC-SHA256.
+    pub fn sign_type(mut self, t: V2SignType) -> Self {
+        self.sign_type = t;
+        self
+    }
+
+    /// Another base URL (a sandbox, a proxy).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Service-provider mode: the sub-merchant (and its app id, if any).
+    pub fn sub_merchant(
+        mut self,
+        sub_mch_id: impl Into<String>,
+        sub_appid: Option<String>,
+    ) -> Self {
+        self.sub_mch_id = Some(sub_mch_id.into());
+        self.sub_appid = sub_appid;
+        self
+    }
+
+    /// Timeouts, retries and trust roots.
+    pub fn options(mut self, o: ClientOptions) -> Self {
+        self.options = o;
+        self
+    }
+
+    /// The crypto backend.
+    pub fn crypto_backend(mut self, b: CryptoBackend) -> Self {
+        self.backend = b;
+        self
+    }
+
+    /// Check everything and build. A bad id, API key, certificate, key or password fails here,
+    /// naming the setting.
+    pub fn build(self) -> Result<V2Config> {
+        super::validate::appid("appid", &self.appid).map_err(as_config)?;
+        crate::refund::validate::mchid("mch_id", &self.mch_id).map_err(as_config)?;
+        if let Some(s) = &self.sub_appid {
+            super::validate::appid("sub_appid", s).map_err(as_config)?;
+        }
+        if let Some(s) = &self.sub_mch_id {
+            crate::refund::validate::mchid("sub_mch_id", s).map_err(as_config)?;
+        }
+        if self.api_key.len() != 32 || !self.api_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(RefundError::config(format!(
+                "api_key: the v2 API key is 32 ASCII letters or digits (got {} characters); it is not the API v3 key",
+                self.api_key.chars().count()
+            )));
+        }
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| PRODUCTION_BASE_URL.to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
+            || base_url
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(RefundError::config(format!(
+                "base_url: {base_url:?} is not an http(s) URL"
+            )));
+        }
+        let identity = match (self.cert_pem, self.pkcs12) {
+            (Some(_), Some(_)) => {
+                return Err(RefundError::config(
+                    "client certificate: give the PEM pair or the PKCS#12 file, not both",
+                ))
+            }
+            (Some((cert, key)), None) => Some(Arc::new(ClientIdentity::from_pem(&cert, &key)?)),
+            (None, Some((der, pw))) => {
+                let pw = pw.unwrap_or_else(|| Zeroizing::new(self.mch_id.clone()));
+                Some(Arc::new(ClientIdentity::from_pkcs12(&der, &pw)?))
+            }
+            (None, None) => None,
+        };
+        Ok(V2Config {
+            appid: self.appid,
+            mch_id: self.mch_id,
+            api_key: self.api_key,
+            sub_appid: self.sub_appid,
+            sub_mch_id: self.sub_mch_id,
+            sign_type: self.sign_type,
+            base_url,
+            identity,
+            options: self.options,
+            backend: self.backend,
+        })
+    }
+}
+
+fn as_config(e: RefundError) -> RefundError {
+    match e {
+        RefundError::InvalidInput { field, reason } => {
+            RefundError::config(format!("{field}: {reason}"))
+        }
+        e => e,
+    }
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl V2Config {
+    /// A v2 configuration. `api_key` is the 32-character v2 API key (not the API v3 key).
+    /// The client certificate is the PEM pair (`client_cert_pem` + `client_key_pem`) or the
+    /// PKCS#12 file (`pkcs12`, password defaulting to `mch_id`); it is needed by `refund` only.
+    #[cfg_attr(
+        feature = "ffi",
+        uniffi::constructor(default(
+            client_cert_pem = None,
+            client_key_pem = None,
+            pkcs12 = None,
+            pkcs12_password = None,
+            base_url = None,
+            sign_type = None,
+            sub_appid = None,
+            sub_mch_id = None,
+            options = None
+        ))
+    )]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        appid: String,
+        mch_id: String,
+        api_key: String,
+        client_cert_pem: Option<String>,
+        client_key_pem: Option<String>,
+        pkcs12: Option<Vec<u8>>,
+        pkcs12_password: Option<String>,
+        base_url: Option<String>,
+        sign_type: Option<V2SignType>,
+        sub_appid: Option<String>,
+        sub_mch_id: Option<String>,
+        options: Option<ClientOptions>,
+    ) -> Result<Arc<Self>> {
+        let mut b = V2Config::builder(appid, mch_id, api_key)
+            .sign_type(sign_type.unwrap_or_default())
+            .options(options.unwrap_or_default());
+        match (client_cert_pem, client_key_pem) {
+            (Some(c), Some(k)) => b = b.client_certificate_pem(c, k),
+            (None, None) => {}
+            _ => {
+                return Err(RefundError::config(
+                    "client certificate: give both client_cert_pem and client_key_pem",
+                ))
+            }
+        }
+        if let Some(p) = pkcs12 {
+            b = b.client_certificate_pkcs12(p, pkcs12_password);
+        }
+        if let Some(u) = base_url {
+            b = b.base_url(u);
+        }
+        if let Some(s) = sub_mch_id {
+            b = b.sub_merchant(s, sub_appid);
+        } else if sub_appid.is_some() {
+            return Err(RefundError::config("sub_appid: needs sub_mch_id"));
+        }
+        Ok(Arc::new(b.build()?))
+    }
+
+    /// Whether an API client certificate is configured (needed by `refund`).
+    pub fn has_client_certificate(&self) -> bool {
+        self.identity.is_some()
+    }
+}
+
+/// A v2 refund client. Cheap to share: one per process, used from many threads.
+#[cfg_attr(feature = "ffi", derive(uniffi::Object))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
+pub struct V2RefundClient {
+    config: Arc<V2Config>,
+    /// With the client certificate: `/secapi/pay/refund` only.
+    cert_transport: Option<Arc<dyn HttpTransport>>,
+    /// Without it: everything else.
+    transport: Arc<dyn HttpTransport>,
+}
+
+impl fmt::Debug for V2RefundClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("V2RefundClient")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for V2RefundClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "V2RefundClient({})", self.config)
+    }
+}
+
+impl V2RefundClient {
+    /// A client over these transports: `cert_transport` must present the merchant's client
+    /// certificate (it carries `/secapi/pay/refund`); `transport` carries the rest.
+    pub fn with_parts(
+        config: Arc<V2Config>,
+        transport: Arc<dyn HttpTransport>,
+        cert_transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Self {
+        Self {
+            config,
+            cert_transport,
+            transport,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Arc<V2Config> {
+        &self.config
+    }
+
+    /// Send `req` (built once) with retries: transport failures that may pass, 5xx/429, and
+    /// `SYSTEMERROR` / `BIZERR_NEED_RETRY`, each time with the identical bytes.
+    fn execute<T>(
+        &self,
+        transport: &dyn HttpTransport,
+        req: HttpRequest,
+        parse: impl Fn(&HttpResponse) -> Result<T>,
+    ) -> Result<T> {
+        let o = &self.config.options;
+        let deadline = Instant::now() + self.config.deadline();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let mut this = req.clone();
+            let left = deadline.saturating_duration_since(Instant::now());
+            this.timeout_ms = Some((left.as_millis() as u64).max(1));
+            let err = match transport.send(this).and_then(|r| parse(&r)) {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let again = match &err {
+                RefundError::V2Api {
+                    err_code: Some(c), ..
+                } => RETRY_AT_ONCE.contains(&c.as_str()),
+                e => e.is_retryable(),
+            };
+            if !again || attempt >= o.max_attempts {
+                return Err(err);
+            }
+            let backoff =
+                crate::client::backoff_delay(o.initial_backoff_ms, o.max_backoff_ms, attempt);
+            if Instant::now() + backoff >= deadline {
+                return Err(err);
+            }
+            std::thread::sleep(backoff);
+        }
+    }
+
+    fn nonce() -> String {
+        crypto::random_string(
+            32,
+            b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        )
+    }
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl V2RefundClient {
+    /// A client over the built-in HTTPS transport; `/secapi/pay/refund` presents the
+    /// configured client certificate (mutual TLS), the other calls do not.
+    #[cfg(feature = "ureq-transport")]
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn new(config: Arc<V2Config>) -> Result<Arc<Self>> {
+        use crate::transport::{TransportOptions, UreqTransport};
+        let o = &config.options;
+        let opts = TransportOptions {
+            connect_timeout: Duration::from_millis(o.connect_timeout_ms),
+            read_timeout: Duration::from_millis(o.read_timeout_ms),
+            max_response_bytes: o.max_response_bytes.min(super::xml::MAX_XML_BYTES as u64),
+        };
+        let plain = UreqTransport::with_roots(opts, &o.trust_roots_pem)?;
+        let cert = match &config.identity {
+            Some(id) => Some(Arc::new(UreqTransport::with_identity(
+                opts,
+                &o.trust_roots_pem,
+                Some(id),
+            )?) as Arc<dyn HttpTransport>),
+            None => None,
+        };
+        Ok(Arc::new(Self::with_parts(config, Arc::new(plain), cert)))
+    }
+
+    /// A client whose bytes travel through `transport` (which must present the client
+    /// certificate for `/secapi/pay/refund` itself: OkHttp with a KeyManager, URLSession with
+    /// a client identity, `requests` with `cert=`).
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn with_transport(config: Arc<V2Config>, transport: Arc<dyn HttpTransport>) -> Arc<Self> {
+        Arc::new(Self::with_parts(config, transport.clone(), Some(transport)))
+    }
+
+    /// Apply for a refund (`/secapi/pay/refund`, mutual TLS). Accepted is not refunded: follow
+    /// it with `refund_query` or the notification. Safe to call again with the same request
+    /// after any error: WeChat Pay refunds once per `out_refund_no`.
+    pub fn refund(&self, request: V2RefundRequest) -> Result<V2Refund> {
+        let req = request::build_refund(&self.config, &request, &Self::nonce())?;
+        let Some(t) = &self.cert_transport else {
+            return Err(RefundError::config(
+                "the v2 refund call needs the merchant's API client certificate (mutual TLS): \
+                 configure apiclient_cert.pem + apiclient_key.pem or apiclient_cert.p12",
+            ));
+        };
+        self.execute(t.as_ref(), req, |r| {
+            response::parse_refund_response(&self.config, r)
+        })
+    }
+
+    /// Query refunds (`/pay/refundquery`) by one of the four ids.
+    pub fn refund_query(&self, query: V2RefundQuery) -> Result<V2RefundQueryResult> {
+        let req = request::build_refund_query(&self.config, &query, &Self::nonce())?;
+        self.execute(self.transport.as_ref(), req, |r| {
+            response::parse_refund_query_response(&self.config, r)
+        })
+    }
+
+    /// Decrypt and parse a refund notification from the raw body bytes POSTed to
+    /// `notify_url`. Answer with `v2_notification_ack_success()` once handled.
+    pub fn parse_refund_notification(&self, body: Vec<u8>) -> Result<V2RefundNotification> {
+        notify::parse_refund_notification(
+            self.config.backend,
+            self.config.api_key(),
+            Some(&self.config.mch_id),
+            &body,
+        )
+    }
+}
