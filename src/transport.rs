@@ -87,6 +87,7 @@ pub struct ClientIdentity {
     /// The certificate chain, leaf first (DER).
     pub(crate) chain: Vec<Vec<u8>>,
     /// The private key (PKCS#8 DER).
+    #[cfg_attr(not(feature = "ureq-transport"), allow(dead_code))]
     pub(crate) key_pkcs8: zeroize::Zeroizing<Vec<u8>>,
 }
 
