@@ -23,15 +23,7 @@ fn cert_sandbox() -> Arc<Sandbox> {
 /// A configuration with the sandbox's merchant credentials and NO WeChat Pay key: automatic
 /// download only.
 fn auto_builder(sb: &Sandbox) -> ClientConfigBuilder {
-    let c = sb.credentials();
-    ClientConfig::builder(
-        c.mchid,
-        c.merchant_serial_no,
-        c.merchant_private_key_pem,
-        c.api_v3_key,
-    )
-    .base_url(c.base_url)
-    .download_platform_certificates(true)
+    common::sandbox_merchant(sb).download_platform_certificates(true)
 }
 
 fn downloads(sb: &Sandbox) -> usize {

@@ -198,23 +198,7 @@ fn the_deadline_bounds_the_whole_call() {
         max_attempts: 5,
         ..Default::default()
     };
-    let c = sb.credentials();
-    let config = Arc::new(
-        ClientConfig::builder(
-            c.mchid,
-            c.merchant_serial_no,
-            c.merchant_private_key_pem,
-            c.api_v3_key,
-        )
-        .wechatpay_public_key(
-            c.wechatpay_public_key_id.unwrap(),
-            c.wechatpay_public_key_pem.unwrap(),
-        )
-        .base_url(c.base_url)
-        .options(o)
-        .build()
-        .unwrap(),
-    );
+    let config = Arc::new(common::sandbox_builder(&sb).options(o).build().unwrap());
     let client = RefundClient::new(config).unwrap();
     // The sandbox holds the answer for 3 s; the read timeout alone would wait 10 s.
     sb.inject_fault(SandboxFault::Delay { millis: 3000 }, 1);
@@ -244,22 +228,11 @@ fn the_deadline_bounds_the_whole_call() {
 fn service_provider_mode_requires_sub_mchid_before_sending() {
     let sb = Sandbox::start().unwrap();
     sb.create_order("T20261124001".into(), 10_000).unwrap();
-    let c = sb.credentials();
     let config = Arc::new(
-        ClientConfig::builder(
-            c.mchid.clone(),
-            c.merchant_serial_no,
-            c.merchant_private_key_pem,
-            c.api_v3_key,
-        )
-        .wechatpay_public_key(
-            c.wechatpay_public_key_id.unwrap(),
-            c.wechatpay_public_key_pem.unwrap(),
-        )
-        .base_url(c.base_url)
-        .service_provider(true)
-        .build()
-        .unwrap(),
+        common::sandbox_builder(&sb)
+            .service_provider(true)
+            .build()
+            .unwrap(),
     );
     let client = RefundClient::new(config).unwrap();
     let mut req = CreateRefundRequest::by_out_trade_no("T20261124001", "R-sp", 1, 10_000);
@@ -285,6 +258,6 @@ fn service_provider_mode_requires_sub_mchid_before_sending() {
         .unwrap();
     let n = sb.notification("R-sp".into()).unwrap();
     let note = client.parse_notification(n.headers, n.body).unwrap();
-    assert_eq!(note.sp_mchid.as_deref(), Some(c.mchid.as_str()));
+    assert_eq!(note.sp_mchid, Some(sb.credentials().mchid));
     assert_eq!(note.sub_mchid.as_deref(), Some("1900000109"));
 }

@@ -5,6 +5,10 @@
 //   Sources/WechatpayRefundFFI/WechatpayRefundFFI.h + module.modulemap   (the C interface)
 //   Sources/WechatpayRefund/WechatpayRefund.swift                       (the Swift API)
 // and copies libwechatpay_refund.so into build/lib/ (or set WECHATPAY_REFUND_LIB_DIR).
+// Committed, hand-written or generated-and-checked: Sources/WechatpayRefund/WireEnums.swift (open
+// enums, generated from src/wire.rs), Async.swift (async/await), Sources/WechatpayRefundTesting
+// (the XCTest helper). An iOS/macOS app uses the XCFramework variant instead: dist/Package.swift,
+// filled by scripts/build-xcframework (README.md).
 import PackageDescription
 
 let libDir = Context.environment["WECHATPAY_REFUND_LIB_DIR"] ?? "\(Context.packageDirectory)/build/lib"
@@ -13,6 +17,8 @@ let package = Package(
     name: "WechatpayRefund",
     products: [
         .library(name: "WechatpayRefund", targets: ["WechatpayRefund"]),
+        // XCTest helper: a running sandbox per test (startSandbox / startSandboxWithClient).
+        .library(name: "WechatpayRefundTesting", targets: ["WechatpayRefundTesting"]),
     ],
     targets: [
         .systemLibrary(name: "WechatpayRefundFFI", path: "Sources/WechatpayRefundFFI"),
@@ -25,9 +31,14 @@ let package = Package(
                 .unsafeFlags(["-L\(libDir)", "-Xlinker", "-rpath", "-Xlinker", libDir]),
             ]
         ),
+        .target(
+            name: "WechatpayRefundTesting",
+            dependencies: ["WechatpayRefund"],
+            path: "Sources/WechatpayRefundTesting"
+        ),
         .testTarget(
             name: "WechatpayRefundTests",
-            dependencies: ["WechatpayRefund"],
+            dependencies: ["WechatpayRefund", "WechatpayRefundTesting"],
             path: "Tests/WechatpayRefundTests"
         ),
     ]

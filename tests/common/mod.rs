@@ -81,3 +81,26 @@ pub fn signed_notification(envelope: &Value, ts: i64) -> (HashMap<String, String
     let body = envelope.to_string().into_bytes();
     (signature_headers(&body, ts).into_iter().collect(), body)
 }
+
+/// A builder with a sandbox's merchant credentials and base URL, and NO WeChat Pay key.
+#[cfg(feature = "sandbox")]
+pub fn sandbox_merchant(sb: &wechatpay_refund::sandbox::Sandbox) -> ClientConfigBuilder {
+    let c = sb.credentials();
+    ClientConfig::builder(
+        c.mchid,
+        c.merchant_serial_no,
+        c.merchant_private_key_pem,
+        c.api_v3_key,
+    )
+    .base_url(c.base_url)
+}
+
+/// [`sandbox_merchant`] trusting the sandbox's WeChat Pay public key.
+#[cfg(feature = "sandbox")]
+pub fn sandbox_builder(sb: &wechatpay_refund::sandbox::Sandbox) -> ClientConfigBuilder {
+    let c = sb.credentials();
+    sandbox_merchant(sb).wechatpay_public_key(
+        c.wechatpay_public_key_id.unwrap(),
+        c.wechatpay_public_key_pem.unwrap(),
+    )
+}

@@ -1,21 +1,16 @@
 import Foundation
 import XCTest
 import WechatpayRefund
+import WechatpayRefundTesting
 
-/// End to end through the embedded sandbox: a real HTTP server on 127.0.0.1 inside the library.
+/// End to end through the embedded sandbox: a real HTTP server on 127.0.0.1 inside the library,
+/// one per test (the XCTest helper starts it and stops it after the test).
 final class SandboxTests: XCTestCase {
     var sandbox: Sandbox!
     var client: RefundClient!
 
     override func setUpWithError() throws {
-        sandbox = try Sandbox.start()
-        client = try RefundClient(config: try sandbox.clientConfig())
-    }
-
-    override func tearDown() {
-        sandbox?.stop()
-        client = nil
-        sandbox = nil
+        (sandbox, client) = try startSandboxWithClient()
     }
 
     func refund(_ outTradeNo: String, _ outRefundNo: String, _ amount: Int64, of total: Int64) -> CreateRefundRequest {
@@ -48,6 +43,8 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(note.outRefundNo, "R1")
         XCTAssertEqual(note.refundStatus, .success)
         XCTAssertEqual(note.eventType, .refundSuccess)
+        XCTAssertEqual(note.eventType.rawValue, "REFUND.SUCCESS")
+        XCTAssertEqual("\(note.eventType)", "REFUND.SUCCESS")
         XCTAssertEqual(try client.queryRefund(outRefundNo: "R1", subMchid: nil).status, .success)
         XCTAssertEqual(sandbox.refundCount(outTradeNo: "T100100"), 1)
     }

@@ -132,8 +132,8 @@ final class VectorTests: XCTestCase {
                 XCTAssertEqual(r.promotionDetail.count, 2)
                 XCTAssertEqual(r.promotionDetail[0].promotionType, .cash)
                 XCTAssertEqual(r.promotionDetail[0].goodsDetail[0].goodsId, "1001")
-                // "COUPON" is not a documented value: kept as .unknown, not fatal.
-                XCTAssertEqual(r.promotionDetail[1].promotionType, .unknown)
+                XCTAssertEqual(r.promotionDetail[1].promotionType, .coupon)
+                XCTAssertEqual(r.promotionDetail[1].promotionType?.rawValue, "COUPON")
                 XCTAssertEqual(r.rawJson, try c.str("body"))
                 okParsed += 1
             } else {
