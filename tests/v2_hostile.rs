@@ -270,3 +270,79 @@ fn the_sandbox_refuses_hostile_requests() {
         ))
         .unwrap();
 }
+
+/// Answers from a list, recording every request body.
+struct Sequence {
+    answers: Mutex<Vec<Vec<u8>>>,
+    seen: Mutex<Vec<Vec<u8>>>,
+}
+
+impl HttpTransport for Sequence {
+    fn send(&self, r: HttpRequest) -> wechatpay_refund::Result<HttpResponse> {
+        self.seen.lock().unwrap().push(r.body);
+        let mut a = self.answers.lock().unwrap();
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: a.remove(0),
+        })
+    }
+}
+
+#[test]
+fn retries_send_identical_bytes_and_stop_on_final_codes() {
+    let fail = |code: &str| {
+        let mut all: Vec<(String, String)> = vec![
+            ("return_code".into(), "SUCCESS".into()),
+            ("result_code".into(), "FAIL".into()),
+            ("err_code".into(), code.into()),
+            ("mch_id".into(), "10000100".into()),
+        ];
+        let map = all.iter().cloned().collect();
+        all.push((
+            "sign".into(),
+            sign(CryptoBackend::default(), V2SignType::Md5, &map, KEY),
+        ));
+        let f: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        xml::write(&f, true)
+    };
+    let config = Arc::new(
+        V2Config::builder("wx2421b1c4370ec43b", "10000100", KEY)
+            .options(wechatpay_refund::ClientOptions {
+                initial_backoff_ms: 1,
+                max_backoff_ms: 2,
+                ..Default::default()
+            })
+            .build()
+            .unwrap(),
+    );
+    let t = Arc::new(Sequence {
+        answers: Mutex::new(vec![
+            fail("SYSTEMERROR"),
+            fail("BIZERR_NEED_RETRY"),
+            signed_answer(GOOD),
+        ]),
+        seen: Mutex::new(Vec::new()),
+    });
+    let c = V2RefundClient::with_transport(config.clone(), t.clone());
+    c.refund(V2RefundRequest::by_out_trade_no("T1", "R1", 1, 1))
+        .unwrap();
+    let seen = t.seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen.iter().all(|b| b == &seen[0]),
+        "retries must re-send identical bytes"
+    );
+    // A final code is not retried; neither is a retry-later one.
+    for code in ["NOTENOUGH", "FREQUENCY_LIMITED"] {
+        let t = Arc::new(Sequence {
+            answers: Mutex::new(vec![fail(code), signed_answer(GOOD)]),
+            seen: Mutex::new(Vec::new()),
+        });
+        let e = V2RefundClient::with_transport(config.clone(), t.clone())
+            .refund(V2RefundRequest::by_out_trade_no("T1", "R1", 1, 1))
+            .unwrap_err();
+        assert!(matches!(&e, RefundError::V2Api { err_code: Some(c), .. } if c == code));
+        assert_eq!(t.seen.lock().unwrap().len(), 1);
+    }
+}

@@ -432,6 +432,7 @@ impl Sandbox {
 
     /// Answer the next `count` v2 requests (after their signature check) with `err_code`
     /// (`SYSTEMERROR`, `NOTENOUGH`, `TRADE_OVERDUE`...): the codes no sandbox rule reaches.
+    /// At most 1000 are queued at once.
     pub fn v2_inject_error(&self, err_code: String, count: u32) {
         self.shared.v2_inject_error(&err_code, count)
     }
