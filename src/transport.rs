@@ -87,6 +87,7 @@ pub struct ClientIdentity {
     /// The certificate chain, leaf first (DER).
     pub(crate) chain: Vec<Vec<u8>>,
     /// The private key (PKCS#8 DER).
+    #[cfg_attr(not(feature = "ureq-transport"), allow(dead_code))]
     pub(crate) key_pkcs8: zeroize::Zeroizing<Vec<u8>>,
 }
 
@@ -157,18 +158,23 @@ impl ClientIdentity {
 
     /// From `apiclient_cert.p12` and its password (the merchant id unless changed).
     pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Self> {
-        let (chain, key_pkcs8) = crate::crypto::pkcs12::parse(der, password).map_err(|e| {
-            crate::error::RefundError::config(format!("client certificate (PKCS#12): {e}"))
-        })?;
+        let bad = |m: String| {
+            crate::error::RefundError::config(format!("client certificate (PKCS#12): {m}"))
+        };
+        let (mut chain, key_pkcs8) = crate::crypto::pkcs12::parse(der, password).map_err(bad)?;
         let key = crate::crypto::RsaPrivateKey::from_pkcs8_der_with(
             crate::crypto::CryptoBackend::default(),
             &key_pkcs8,
         )
-        .map_err(|e| {
-            crate::error::RefundError::config(format!(
-                "client certificate (PKCS#12): private key: {e}"
-            ))
-        })?;
+        .map_err(|e| bad(format!("private key: {e}")))?;
+        // The key's own certificate goes first (bags come in any order).
+        let spki = key.public_key().map_err(bad)?.spki_der().to_vec();
+        if let Some(i) = chain.iter().position(|c| {
+            crate::crypto::der::certificate_parts(c).is_ok_and(|p| p.spki == spki.as_slice())
+        }) {
+            let leaf = chain.remove(i);
+            chain.insert(0, leaf);
+        }
         Self::checked(chain, key_pkcs8, &key)
     }
 }

@@ -1,5 +1,6 @@
 //! Legacy v2 end to end through the sandbox over real sockets: mutual TLS, signatures, the
 //! shared order book, queries, notifications, and every error code of the seed's table.
+#![cfg(feature = "sandbox")]
 
 use std::sync::Arc;
 use wechatpay_refund::sandbox::{Sandbox, SandboxFault};

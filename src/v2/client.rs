@@ -177,6 +177,12 @@ impl V2ConfigBuilder {
     /// Check everything and build. A bad id, API key, certificate, key or password fails here,
     /// naming the setting.
     pub fn build(self) -> Result<V2Config> {
+        if !CryptoBackend::available().contains(&self.backend) {
+            return Err(RefundError::config(format!(
+                "crypto backend {:?} is not compiled into this build",
+                self.backend
+            )));
+        }
         super::validate::appid("appid", &self.appid).map_err(as_config)?;
         crate::refund::validate::mchid("mch_id", &self.mch_id).map_err(as_config)?;
         if let Some(s) = &self.sub_appid {
@@ -242,25 +248,10 @@ fn as_config(e: RefundError) -> RefundError {
     }
 }
 
-#[cfg_attr(feature = "ffi", uniffi::export)]
 impl V2Config {
     /// A v2 configuration. `api_key` is the 32-character v2 API key (not the API v3 key).
     /// The client certificate is the PEM pair (`client_cert_pem` + `client_key_pem`) or the
     /// PKCS#12 file (`pkcs12`, password defaulting to `mch_id`); it is needed by `refund` only.
-    #[cfg_attr(
-        feature = "ffi",
-        uniffi::constructor(default(
-            client_cert_pem = None,
-            client_key_pem = None,
-            pkcs12 = None,
-            pkcs12_password = None,
-            base_url = None,
-            sign_type = None,
-            sub_appid = None,
-            sub_mch_id = None,
-            options = None
-        ))
-    )]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         appid: String,
@@ -301,7 +292,62 @@ impl V2Config {
         }
         Ok(Arc::new(b.build()?))
     }
+}
 
+#[cfg(feature = "ffi")]
+#[uniffi::export]
+impl V2Config {
+    /// A v2 configuration. `api_key` is the 32-character v2 API key (not the API v3 key).
+    /// The client certificate is the PEM pair (`client_cert_pem` + `client_key_pem`) or the
+    /// PKCS#12 file (`pkcs12`, password defaulting to `mch_id`); it is needed by `refund` only.
+    #[uniffi::constructor(
+        name = "new",
+        default(
+            client_cert_pem = None,
+            client_key_pem = None,
+            pkcs12 = None,
+            pkcs12_password = None,
+            base_url = None,
+            sign_type = None,
+            sub_appid = None,
+            sub_mch_id = None,
+            options = None
+        )
+    )]
+    #[allow(clippy::too_many_arguments)]
+    pub fn ffi_new(
+        appid: String,
+        mch_id: String,
+        api_key: String,
+        client_cert_pem: Option<String>,
+        client_key_pem: Option<String>,
+        pkcs12: Option<Vec<u8>>,
+        pkcs12_password: Option<String>,
+        base_url: Option<String>,
+        sign_type: Option<V2SignType>,
+        sub_appid: Option<String>,
+        sub_mch_id: Option<String>,
+        options: Option<ClientOptions>,
+    ) -> Result<Arc<Self>> {
+        Self::new(
+            appid,
+            mch_id,
+            api_key,
+            client_cert_pem,
+            client_key_pem,
+            pkcs12,
+            pkcs12_password,
+            base_url,
+            sign_type,
+            sub_appid,
+            sub_mch_id,
+            options,
+        )
+    }
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl V2Config {
     /// Whether an API client certificate is configured (needed by `refund`).
     pub fn has_client_certificate(&self) -> bool {
         self.identity.is_some()

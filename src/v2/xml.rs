@@ -96,6 +96,7 @@ pub fn parse(what: &str, bytes: &[u8]) -> Result<XmlFields> {
                     ),
                 ))
             }
+            Event::End(_) if depth == 0 => return Err(bad(what, "unmatched end tag")),
             Event::End(_) => {
                 depth -= 1;
                 if depth == 1 {
