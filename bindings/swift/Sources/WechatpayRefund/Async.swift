@@ -29,6 +29,29 @@ extension RefundClient {
     public func parseNotification(headers: [String: String], body: Data) async throws -> RefundNotification {
         try await runBlockingCall { try self.parseNotification(headers: headers, body: body) }
     }
+
+    /// `refreshPlatformCertificates()` (`GET /v3/certificates`) as an `async` call.
+    public func refreshPlatformCertificates() async throws -> [PlatformCertificate] {
+        try await runBlockingCall { try self.refreshPlatformCertificates() }
+    }
+}
+
+extension V2RefundClient {
+    /// `refund(request:)` (legacy v2, mutual TLS) as an `async` call, with the rules of
+    /// `RefundClient.createRefund(request:) async` (cancellation never cuts the call short).
+    public func refund(request: V2RefundRequest) async throws -> V2Refund {
+        try await runBlockingCall { try self.refund(request: request) }
+    }
+
+    /// `refundQuery(query:)` as an `async` call.
+    public func refundQuery(query: V2RefundQuery) async throws -> V2RefundQueryResult {
+        try await runBlockingCall { try self.refundQuery(query: query) }
+    }
+
+    /// `parseRefundNotification(body:)` as an `async` call (CPU only).
+    public func parseRefundNotification(body: Data) async throws -> V2RefundNotification {
+        try await runBlockingCall { try self.parseRefundNotification(body: body) }
+    }
 }
 
 /// Runs `call` on a global queue; resumes with its outcome, or with `CancellationError` as soon as

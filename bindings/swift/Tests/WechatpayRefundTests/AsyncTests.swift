@@ -81,6 +81,31 @@ final class AsyncTests: XCTestCase {
     }
 }
 
+extension AsyncTests {
+    func testCertificatesDownloadAsync() async throws {
+        let sandbox = try startSandbox(options: SandboxOptions(mode: .certificate))
+        let k = sandbox.credentials()
+        let client = try RefundClient(config: try ClientConfig(
+            mchid: k.mchid, merchantSerialNo: k.merchantSerialNo, merchantPrivateKeyPem: k.merchantPrivateKeyPem,
+            apiV3Key: k.apiV3Key, downloadPlatformCertificates: true, baseUrl: k.baseUrl))
+        let certs = try await client.refreshPlatformCertificates()
+        XCTAssertEqual(certs.map { $0.serialNo }, [k.platformCertificateSerialNo])
+    }
+
+    func testV2RefundAsync() async throws {
+        let sandbox = try startSandbox()
+        _ = try sandbox.createOrder(outTradeNo: "T500500", total: 1000)
+        let v2 = try V2RefundClient(config: try sandbox.v2Config())
+        let r = try await v2.refund(request: V2RefundRequest(outRefundNo: "R5V2", totalFee: 1000, refundFee: 10, outTradeNo: "T500500"))
+        XCTAssertEqual(r.refundFee, 10)
+        let q = try await v2.refundQuery(query: V2RefundQuery(outRefundNo: "R5V2"))
+        XCTAssertEqual(q.refunds[0].refundStatus, .processing)
+        try sandbox.setRefundStatus(outRefundNo: "R5V2", status: .success)
+        let note = try await v2.parseRefundNotification(body: try sandbox.v2Notification(outRefundNo: "R5V2"))
+        XCTAssertEqual(note.refundStatus, .success)
+    }
+}
+
 /// The XCTest helper: the sandbox runs during the test and is stopped after it.
 final class SandboxHelperTests: XCTestCase {
     var probe: RefundClient?

@@ -2,9 +2,16 @@ package com.wechatpayrefund.coroutines
 
 import com.wechatpayrefund.AbnormalRefundRequest
 import com.wechatpayrefund.CreateRefundRequest
+import com.wechatpayrefund.PlatformCertificate
 import com.wechatpayrefund.Refund
 import com.wechatpayrefund.RefundClient
 import com.wechatpayrefund.RefundNotification
+import com.wechatpayrefund.V2Refund
+import com.wechatpayrefund.V2RefundClient
+import com.wechatpayrefund.V2RefundNotification
+import com.wechatpayrefund.V2RefundQuery
+import com.wechatpayrefund.V2RefundQueryResult
+import com.wechatpayrefund.V2RefundRequest
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.asExecutor
@@ -55,12 +62,44 @@ public class SuspendRefundClient(
     public suspend fun parseNotification(headers: Map<String, String>, body: ByteArray): RefundNotification =
         runBlockingCall(dispatcher) { client.parseNotification(headers, body) }
 
+    /** [RefundClient.refreshPlatformCertificates] (`GET /v3/certificates`), suspending. */
+    public suspend fun refreshPlatformCertificates(): List<PlatformCertificate> =
+        runBlockingCall(dispatcher) { client.refreshPlatformCertificates() }
+
     override fun toString(): String = "SuspendRefundClient($client)"
+}
+
+/**
+ * The suspending face of a legacy v2 [V2RefundClient], with the same rules as
+ * [SuspendRefundClient]: calls run on [dispatcher], a cancelled await resumes at once while the
+ * call runs to its end on its thread (a v2 refund is also refunded once per `outRefundNo`).
+ */
+public class SuspendV2RefundClient(
+    /** The blocking v2 client every call goes through. */
+    public val client: V2RefundClient,
+    private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
+) {
+    /** [V2RefundClient.refund] (`POST /secapi/pay/refund`, mutual TLS), suspending. */
+    public suspend fun refund(request: V2RefundRequest): V2Refund = runBlockingCall(dispatcher) { client.refund(request) }
+
+    /** [V2RefundClient.refundQuery] (`POST /pay/refundquery`), suspending. */
+    public suspend fun refundQuery(query: V2RefundQuery): V2RefundQueryResult =
+        runBlockingCall(dispatcher) { client.refundQuery(query) }
+
+    /** [V2RefundClient.parseRefundNotification], suspending (CPU only). */
+    public suspend fun parseRefundNotification(body: ByteArray): V2RefundNotification =
+        runBlockingCall(dispatcher) { client.parseRefundNotification(body) }
+
+    override fun toString(): String = "SuspendV2RefundClient($client)"
 }
 
 /** This client's suspending face, its calls running on [dispatcher] (default [Dispatchers.IO]). */
 public fun RefundClient.suspending(dispatcher: CoroutineDispatcher = Dispatchers.IO): SuspendRefundClient =
     SuspendRefundClient(this, dispatcher)
+
+/** This v2 client's suspending face, its calls running on [dispatcher] (default [Dispatchers.IO]). */
+public fun V2RefundClient.suspending(dispatcher: CoroutineDispatcher = Dispatchers.IO): SuspendV2RefundClient =
+    SuspendV2RefundClient(this, dispatcher)
 
 /**
  * Runs [call] on [dispatcher] and suspends until it returns or throws. If the awaiting coroutine is

@@ -1,5 +1,6 @@
 package com.wechatpayrefund.test
 
+import com.wechatpayrefund.ClientConfig
 import com.wechatpayrefund.CreateRefundRequest
 import com.wechatpayrefund.HttpRequest
 import com.wechatpayrefund.HttpResponse
@@ -9,7 +10,14 @@ import com.wechatpayrefund.RefundClient
 import com.wechatpayrefund.RefundException
 import com.wechatpayrefund.RefundStatus
 import com.wechatpayrefund.Sandbox
+import com.wechatpayrefund.SandboxCredentials
 import com.wechatpayrefund.SandboxFault
+import com.wechatpayrefund.SandboxKeyMode
+import com.wechatpayrefund.V2RefundClient
+import com.wechatpayrefund.V2RefundQuery
+import com.wechatpayrefund.V2RefundRequest
+import com.wechatpayrefund.V2RefundStatus
+import com.wechatpayrefund.junit5.WechatpaySandbox
 import com.wechatpayrefund.coroutines.suspending
 import com.wechatpayrefund.junit5.SandboxExtension
 import kotlinx.coroutines.CancellationException
@@ -103,6 +111,32 @@ class SuspendClientTest {
         assertEquals("R3", api.createRefund(refund("T300300", "R3", 10, 1000)).outRefundNo)
         assertEquals(1u, sandbox.refundCount("T300300"))
         assertEquals(10L, sandbox.refundedTotal("T300300"))
+    }
+
+    @Test
+    @WechatpaySandbox(mode = SandboxKeyMode.CERTIFICATE)
+    fun `certificates download, suspending`(k: SandboxCredentials) = runBlocking {
+        val config = ClientConfig(
+            mchid = k.mchid, merchantSerialNo = k.merchantSerialNo, merchantPrivateKeyPem = k.merchantPrivateKeyPem,
+            apiV3Key = k.apiV3Key, downloadPlatformCertificates = true, baseUrl = k.baseUrl,
+        )
+        RefundClient(config).use { client ->
+            val certs = client.suspending().refreshPlatformCertificates()
+            assertEquals(listOf(k.platformCertificateSerialNo), certs.map { it.serialNo })
+        }
+    }
+
+    @Test
+    fun `v2 refund and query, suspending`(sandbox: Sandbox) = runBlocking {
+        sandbox.createOrder("T500500", 1000)
+        V2RefundClient(sandbox.v2Config()).use { blocking ->
+            val v2 = blocking.suspending()
+            val r = v2.refund(V2RefundRequest(outRefundNo = "R5V2", totalFee = 1000, refundFee = 10, outTradeNo = "T500500"))
+            assertEquals(10L, r.refundFee)
+            assertEquals(V2RefundStatus.PROCESSING, v2.refundQuery(V2RefundQuery(outRefundNo = "R5V2")).refunds[0].refundStatus)
+            sandbox.setRefundStatus("R5V2", RefundStatus.SUCCESS)
+            assertEquals(V2RefundStatus.SUCCESS, v2.parseRefundNotification(sandbox.v2Notification("R5V2")).refundStatus)
+        }
     }
 
     @Test
