@@ -8,6 +8,7 @@
 set -euo pipefail
 
 KDIR="$REPO/bindings/kotlin"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 BUILD="$KDIR/build"
 
 say() { printf '[kotlin] %s\n' "$*" >&2; }
@@ -31,8 +32,10 @@ kotlin_check_version() {
     local crate pom
     crate=$(crate_version)
     pom=$(sed -n '/<artifactId>wechatpay-refund<\/artifactId>/{n;s/.*<version>\(.*\)<\/version>.*/\1/p;}' "$KDIR/pom.xml" | head -n 1)
-    [ -n "$crate" ] && [ "$crate" = "$pom" ] ||
+    if [ -z "$crate" ] || [ "$crate" != "$pom" ]; then
         die "bindings/kotlin/pom.xml has version '${pom}', Cargo.toml '${crate}': they must be equal"
+    fi
+    # shellcheck disable=SC2034 # used by the scripts that source this file
     KOTLIN_ARTIFACT_VERSION=$crate
 }
 
