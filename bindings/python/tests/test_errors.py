@@ -187,8 +187,8 @@ def test_config_accepts_the_vector_keys(keys):
     assert cfg.wechatpay_key_ids() == [keys["wechatpay_public_key"]["id"]]
     cfg = make_config(keys, wechatpay_public_key_id=None, wechatpay_public_key_pem=None,
                       platform_certificates_pem=[keys["platform"]["certificate_pem"]])
-    # certificate serials are kept in their normalised form (upper-case hex, no leading zeros)
-    assert cfg.wechatpay_key_ids() == [keys["platform"]["serial_no"].lstrip("0")]
+    # certificate serials as WeChat Pay lists them (upper-case hex; lookups ignore leading zeros)
+    assert cfg.wechatpay_key_ids() == [keys["platform"]["serial_no"].upper()]
     # PKCS#1 merchant keys are accepted too.
     make_config(keys, merchant_private_key_pem=keys["merchant"]["private_key_pkcs1_pem"])
 
