@@ -82,11 +82,13 @@ pub struct SandboxCredentials {
     pub merchant_private_key_pem: String,
     /// API v3 key (32 characters), random for this sandbox.
     pub api_v3_key: String,
-    /// WeChat Pay public key id (public-key and migration modes).
+    /// WeChat Pay public key id (public-key and migration modes; the current one after a
+    /// rotation).
     pub wechatpay_public_key_id: Option<String>,
     /// WeChat Pay public key PEM (public-key and migration modes).
     pub wechatpay_public_key_pem: Option<String>,
-    /// Platform certificate serial (certificate and migration modes).
+    /// Platform certificate serial (certificate and migration modes; the current one after a
+    /// rotation).
     pub platform_certificate_serial_no: Option<String>,
     /// Platform certificate PEM (certificate and migration modes).
     pub platform_certificate_pem: Option<String>,
@@ -137,11 +139,71 @@ pub(crate) struct Keys {
     pub merchant_key_pem: Zeroizing<String>,
     pub merchant_public: RsaPublicKey,
     pub api_v3_key: String,
-    pub wx_key: RsaPrivateKey,
-    pub wx_key_id: Option<String>,
-    pub wx_public_pem: String,
-    pub platform: Option<(String, String, RsaPrivateKey)>,
+    /// The WeChat Pay keys, rotated at run time (`rotate_*` / `expire_*`).
+    pub rotating: std::sync::RwLock<Rotating>,
     pub mode: SandboxKeyMode,
+}
+
+/// A WeChat Pay public key of the sandbox (public-key and migration modes).
+pub(crate) struct WxKey {
+    pub id: String,
+    pub key: Arc<RsaPrivateKey>,
+    pub public_pem: String,
+}
+
+/// A platform certificate of the sandbox (certificate and migration modes).
+pub(crate) struct Platform {
+    pub serial: String,
+    pub cert_pem: String,
+    pub key: Arc<RsaPrivateKey>,
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+/// The live keys: the last of each list signs; expired ones are removed.
+#[derive(Default)]
+pub(crate) struct Rotating {
+    pub public_keys: Vec<WxKey>,
+    pub platforms: Vec<Platform>,
+}
+
+impl Rotating {
+    pub fn public_key(&self) -> Option<&WxKey> {
+        self.public_keys.last()
+    }
+    pub fn platform(&self) -> Option<&Platform> {
+        self.platforms.last()
+    }
+}
+
+impl Keys {
+    /// The live keys (a poisoned lock is recovered: no panic into the bindings).
+    pub(crate) fn live(&self) -> std::sync::RwLockReadGuard<'_, Rotating> {
+        self.rotating.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn live_mut(&self) -> std::sync::RwLockWriteGuard<'_, Rotating> {
+        self.rotating.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn new_public_key_id() -> String {
+    format!(
+        "PUB_KEY_ID_0119{}",
+        crypto::random_string(28, b"0123456789")
+    )
+}
+
+fn new_platform() -> Result<Platform> {
+    let (key, pem) = RsaPrivateKey::generate_2048().map_err(RefundError::config)?;
+    let (serial, cert_pem, not_before, not_after) = server::platform_certificate(&pem)?;
+    Ok(Platform {
+        serial,
+        cert_pem,
+        key: Arc::new(key),
+        not_before,
+        not_after,
+    })
 }
 
 /// A running sandbox. Stops on `stop()` or drop: no thread or port outlives it.
@@ -182,22 +244,19 @@ impl Sandbox {
     fn launch(options: SandboxOptions) -> Result<Arc<Self>> {
         let (merchant_key, merchant_key_pem) =
             key_from(options.merchant_private_key_pem.as_deref())?;
-        let (wx_key, _) = key_from(options.wechatpay_private_key_pem.as_deref())?;
-        let wx_public_pem = wx_key.public_key().map_err(RefundError::config)?.to_pem();
         let mode = options.mode.unwrap_or(SandboxKeyMode::PublicKey);
-        let wx_key_id = (mode != SandboxKeyMode::Certificate).then(|| {
-            format!(
-                "PUB_KEY_ID_0119{}",
-                crypto::random_string(28, b"0123456789")
-            )
-        });
-        let platform = if mode != SandboxKeyMode::PublicKey {
-            let (key, pem) = RsaPrivateKey::generate_2048().map_err(RefundError::config)?;
-            let (serial, cert_pem) = server::platform_certificate(&pem)?;
-            Some((serial, cert_pem, key))
-        } else {
-            None
-        };
+        let mut rotating = Rotating::default();
+        if mode != SandboxKeyMode::Certificate {
+            let (wx_key, _) = key_from(options.wechatpay_private_key_pem.as_deref())?;
+            rotating.public_keys.push(WxKey {
+                id: new_public_key_id(),
+                public_pem: wx_key.public_key().map_err(RefundError::config)?.to_pem(),
+                key: Arc::new(wx_key),
+            });
+        }
+        if mode != SandboxKeyMode::PublicKey {
+            rotating.platforms.push(new_platform()?);
+        }
         let keys = Keys {
             mchid: options.mchid.unwrap_or_else(|| "1900000001".into()),
             merchant_serial: random_hex(20),
@@ -207,10 +266,7 @@ impl Sandbox {
                 32,
                 b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
             ),
-            wx_key,
-            wx_key_id,
-            wx_public_pem,
-            platform,
+            rotating: std::sync::RwLock::new(rotating),
             mode,
         };
         let listen_err = |e: &dyn std::fmt::Display| {
@@ -301,13 +357,93 @@ impl Sandbox {
             trust_roots_pem: self.tls_ca_pem.iter().cloned().collect(),
             ..Default::default()
         });
-        if let Some(id) = &k.wx_key_id {
-            b = b.wechatpay_public_key(id.clone(), k.wx_public_pem.clone());
+        let live = k.live();
+        for w in &live.public_keys {
+            b = b.wechatpay_public_key(w.id.clone(), w.public_pem.clone());
         }
-        if let Some((_, cert, _)) = &k.platform {
-            b = b.platform_certificate(cert.clone());
+        for p in &live.platforms {
+            b = b.platform_certificate(p.cert_pem.clone());
         }
+        drop(live);
         Ok(Arc::new(b.build()?))
+    }
+
+    /// Issue a new platform certificate (a new serial) and sign every response and
+    /// notification with it from now on; `/v3/certificates` lists it beside the older ones
+    /// until they are expired. Returns the new serial. Certificate and migration modes only.
+    pub fn rotate_platform_certificate(&self) -> Result<String> {
+        if self.shared.keys.mode == SandboxKeyMode::PublicKey {
+            return Err(RefundError::invalid(
+                "mode",
+                "a public-key-mode sandbox has no platform certificate",
+            ));
+        }
+        let p = new_platform()?;
+        let serial = p.serial.clone();
+        self.shared.keys.live_mut().platforms.push(p);
+        Ok(serial)
+    }
+
+    /// Expire a platform certificate: it is no longer listed by `/v3/certificates` nor used to
+    /// sign. The newest one cannot be expired (rotate first).
+    pub fn expire_platform_certificate(&self, serial_no: String) -> Result<()> {
+        let mut live = self.shared.keys.live_mut();
+        let want = crypto::der::normalize_hex(&serial_no);
+        let Some(i) = live
+            .platforms
+            .iter()
+            .position(|p| crypto::der::normalize_hex(&p.serial) == want)
+        else {
+            return Err(RefundError::invalid(
+                "serial_no",
+                "no such platform certificate",
+            ));
+        };
+        if i + 1 == live.platforms.len() {
+            return Err(RefundError::invalid(
+                "serial_no",
+                "the current platform certificate cannot be expired: rotate first",
+            ));
+        }
+        live.platforms.remove(i);
+        Ok(())
+    }
+
+    /// Issue a new WeChat Pay public key (a new `PUB_KEY_ID_…`) and sign with it from now on.
+    /// Returns its id. Public-key and migration modes only.
+    pub fn rotate_wechatpay_public_key(&self) -> Result<String> {
+        if self.shared.keys.mode == SandboxKeyMode::Certificate {
+            return Err(RefundError::invalid(
+                "mode",
+                "a certificate-mode sandbox has no WeChat Pay public key",
+            ));
+        }
+        let (key, _) = RsaPrivateKey::generate_2048().map_err(RefundError::config)?;
+        let w = WxKey {
+            id: new_public_key_id(),
+            public_pem: key.public_key().map_err(RefundError::config)?.to_pem(),
+            key: Arc::new(key),
+        };
+        let id = w.id.clone();
+        self.shared.keys.live_mut().public_keys.push(w);
+        Ok(id)
+    }
+
+    /// Retire a WeChat Pay public key: no longer used to sign nor accepted in
+    /// `Wechatpay-Serial`. The newest one cannot be retired (rotate first).
+    pub fn expire_wechatpay_public_key(&self, id: String) -> Result<()> {
+        let mut live = self.shared.keys.live_mut();
+        let Some(i) = live.public_keys.iter().position(|w| w.id == id.trim()) else {
+            return Err(RefundError::invalid("id", "no such WeChat Pay public key"));
+        };
+        if i + 1 == live.public_keys.len() {
+            return Err(RefundError::invalid(
+                "id",
+                "the current WeChat Pay public key cannot be expired: rotate first",
+            ));
+        }
+        live.public_keys.remove(i);
+        Ok(())
     }
 
     /// The TEST credentials of this sandbox (printable), for pointing any SDK at it.
@@ -318,10 +454,10 @@ impl Sandbox {
             merchant_serial_no: k.merchant_serial.clone(),
             merchant_private_key_pem: k.merchant_key_pem.to_string(),
             api_v3_key: k.api_v3_key.clone(),
-            wechatpay_public_key_id: k.wx_key_id.clone(),
-            wechatpay_public_key_pem: k.wx_key_id.as_ref().map(|_| k.wx_public_pem.clone()),
-            platform_certificate_serial_no: k.platform.as_ref().map(|p| p.0.clone()),
-            platform_certificate_pem: k.platform.as_ref().map(|p| p.1.clone()),
+            wechatpay_public_key_id: k.live().public_key().map(|w| w.id.clone()),
+            wechatpay_public_key_pem: k.live().public_key().map(|w| w.public_pem.clone()),
+            platform_certificate_serial_no: k.live().platform().map(|p| p.serial.clone()),
+            platform_certificate_pem: k.live().platform().map(|p| p.cert_pem.clone()),
             base_url: self.base_url.clone(),
             tls_ca_pem: self.tls_ca_pem.clone(),
         }

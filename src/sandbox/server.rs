@@ -16,7 +16,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -125,8 +125,9 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// A self-signed platform certificate for `key_pem`; returns (serial hex, certificate PEM).
-pub(crate) fn platform_certificate(key_pem: &str) -> Result<(String, String)> {
+/// A self-signed platform certificate for `key_pem`, valid from a day ago for five years like
+/// WeChat Pay's; returns (serial hex, certificate PEM, not_before, not_after).
+pub(crate) fn platform_certificate(key_pem: &str) -> Result<(String, String, i64, i64)> {
     let key = rcgen::KeyPair::from_pem_and_sign_algo(key_pem, &rcgen::PKCS_RSA_SHA256)
         .map_err(|e| RefundError::config(format!("sandbox platform key: {e}")))?;
     let mut params = rcgen::CertificateParams::default();
@@ -140,10 +141,37 @@ pub(crate) fn platform_certificate(key_pem: &str) -> Result<(String, String)> {
     serial[0] &= 0x7f; // positive
     serial[0] |= 0x10; // no leading zero byte
     params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    // Whole days (X.509 times are to the second; rcgen's helper takes a date).
+    let today = now().div_euclid(86_400);
+    let (not_before, not_after) = ((today - 1) * 86_400, (today + 5 * 365) * 86_400);
+    let date = |unix: i64| {
+        let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+        rcgen::date_time_ymd(y as i32, m as u8, d as u8)
+    };
+    params.not_before = date(not_before);
+    params.not_after = date(not_after);
     let cert = params
         .self_signed(&key)
         .map_err(|e| RefundError::config(format!("sandbox platform certificate: {e}")))?;
-    Ok((crypto::der::hex_upper(&serial), cert.pem()))
+    Ok((
+        crypto::der::hex_upper(&serial),
+        cert.pem(),
+        not_before,
+        not_after,
+    ))
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 impl Shared {
@@ -382,12 +410,17 @@ impl Shared {
         ts: i64,
         fault: Option<&SandboxFault>,
     ) -> Result<Vec<(String, String)>> {
-        let k = &self.keys;
-        let (serial, key): (String, &RsaPrivateKey) = match (&k.wx_key_id, &k.platform) {
-            (Some(id), _) if use_public => (id.clone(), &k.wx_key),
-            (_, Some((serial, _, key))) => (serial.clone(), key),
-            (Some(id), None) => (id.clone(), &k.wx_key),
-            (None, None) => unreachable!("a sandbox always has a key"),
+        // The current key of each kind (the newest after a rotation).
+        let (serial, key): (String, Arc<RsaPrivateKey>) = {
+            let live = self.keys.live();
+            match (live.public_key(), live.platform()) {
+                (Some(w), _) if use_public => (w.id.clone(), w.key.clone()),
+                (_, Some(p)) => (p.serial.clone(), p.key.clone()),
+                (Some(w), None) => (w.id.clone(), w.key.clone()),
+                (None, None) => {
+                    return Err(RefundError::config("the sandbox has no WeChat Pay key"))
+                }
+            }
         };
         let nonce = generate_nonce();
         let ts = if fault == Some(&SandboxFault::StaleTimestamp) {
@@ -660,8 +693,8 @@ impl Shared {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("Wechatpay-Serial"))
             .map(|(_, v)| v.clone());
-        let k = &self.keys;
-        let key = match serial.as_deref() {
+        // Any live key may be named (the fields were encrypted with it), not only the newest.
+        let key: Arc<RsaPrivateKey> = match serial.as_deref() {
             None => {
                 return error_reply(
                     400,
@@ -670,22 +703,33 @@ impl Shared {
                     Some("Wechatpay-Serial"),
                 )
             }
-            Some(s) if Some(s) == k.wx_key_id.as_deref() => &k.wx_key,
-            Some(s) => match &k.platform {
-                Some((serial, _, key))
-                    if crypto::der::normalize_hex(s) == crypto::der::normalize_hex(serial) =>
-                {
-                    key
+            Some(s) => {
+                let live = self.keys.live();
+                let public = live
+                    .public_keys
+                    .iter()
+                    .find(|w| w.id == s)
+                    .map(|w| w.key.clone());
+                let platform = || {
+                    live.platforms
+                        .iter()
+                        .find(|p| {
+                            crypto::der::normalize_hex(s) == crypto::der::normalize_hex(&p.serial)
+                        })
+                        .map(|p| p.key.clone())
+                };
+                match public.or_else(platform) {
+                    Some(k) => k,
+                    None => {
+                        return error_reply(
+                            400,
+                            "PARAM_ERROR",
+                            "Wechatpay-Serial 不是有效的微信支付公钥或平台证书",
+                            Some("Wechatpay-Serial"),
+                        )
+                    }
                 }
-                _ => {
-                    return error_reply(
-                        400,
-                        "PARAM_ERROR",
-                        "Wechatpay-Serial 不是有效的微信支付公钥或平台证书",
-                        Some("Wechatpay-Serial"),
-                    )
-                }
-            },
+            }
         };
         let v: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
@@ -759,41 +803,45 @@ impl Shared {
     }
 
     fn certificates(&self) -> Reply {
-        let Some((serial, pem, _)) = &self.keys.platform else {
+        let live = self.keys.live();
+        if live.platforms.is_empty() {
             return error_reply(
                 404,
                 "RESOURCE_NOT_EXISTS",
                 "商户已切换为微信支付公钥模式，无平台证书",
                 None,
             );
-        };
+        }
         let key = match ApiV3Key::new(&self.keys.api_v3_key) {
             Ok(k) => k,
             Err(_) => return error_reply(500, "SYSTEM_ERROR", "系统错误", None),
         };
-        let nonce = crypto::random_string(12, b"abcdefghijklmnopqrstuvwxyz0123456789");
-        let Ok(enc) = encrypt_resource(
-            &key,
-            CryptoBackend::AwsLc,
-            pem.as_bytes(),
-            &nonce,
-            Some("certificate"),
-            "certificate",
-        ) else {
-            return error_reply(500, "SYSTEM_ERROR", "系统错误", None);
-        };
-        let body = json!({"data": [{
-            "serial_no": serial,
-            "effective_time": rfc3339_cst(now() - 86_400),
-            "expire_time": rfc3339_cst(now() + 5 * 365 * 86_400),
-            "encrypt_certificate": {
-                "algorithm": enc.algorithm, "nonce": enc.nonce,
-                "associated_data": enc.associated_data, "ciphertext": enc.ciphertext
-            }
-        }]});
+        let mut data = Vec::new();
+        for p in &live.platforms {
+            let nonce = crypto::random_string(12, b"abcdefghijklmnopqrstuvwxyz0123456789");
+            let Ok(enc) = encrypt_resource(
+                &key,
+                CryptoBackend::AwsLc,
+                p.cert_pem.as_bytes(),
+                &nonce,
+                Some("certificate"),
+                "certificate",
+            ) else {
+                return error_reply(500, "SYSTEM_ERROR", "系统错误", None);
+            };
+            data.push(json!({
+                "serial_no": p.serial,
+                "effective_time": rfc3339_cst(p.not_before),
+                "expire_time": rfc3339_cst(p.not_after),
+                "encrypt_certificate": {
+                    "algorithm": enc.algorithm, "nonce": enc.nonce,
+                    "associated_data": enc.associated_data, "ciphertext": enc.ciphertext
+                }
+            }));
+        }
         Reply {
             status: 200,
-            body: body.to_string().into_bytes(),
+            body: json!({ "data": data }).to_string().into_bytes(),
         }
     }
 
