@@ -397,22 +397,6 @@ impl RefundClient {
         })
     }
 
-    /// Query a refund by `out_refund_no` (`sub_mchid` in service-provider mode).
-    pub fn query_refund(&self, out_refund_no: String, sub_mchid: Option<String>) -> Result<Refund> {
-        self.ensure_certificates()?;
-        let (ts, nonce) = self.now_and_nonce();
-        let req = request::build_query_refund(
-            &self.config,
-            &out_refund_no,
-            sub_mchid.as_deref(),
-            ts,
-            &nonce,
-        )?;
-        self.execute(req, |resp, now| {
-            response::parse_refund_response(&self.config, resp, now)
-        })
-    }
-
     /// Resolve an `ABNORMAL` refund: to the user's bank card or the merchant's account.
     /// `bank_account` and `real_name` are encrypted by the library before sending.
     ///
@@ -498,6 +482,27 @@ impl RefundClient {
         }
         Ok(note)
     }
+}
+
+ffi_export! {
+impl RefundClient {
+    /// Query a refund by `out_refund_no` (`sub_mchid` in service-provider mode).
+    #[ffi(method(default(sub_mchid = None)))]
+    pub fn query_refund(&self, out_refund_no: String, sub_mchid: Option<String>) -> Result<Refund> {
+        self.ensure_certificates()?;
+        let (ts, nonce) = self.now_and_nonce();
+        let req = request::build_query_refund(
+            &self.config,
+            &out_refund_no,
+            sub_mchid.as_deref(),
+            ts,
+            &nonce,
+        )?;
+        self.execute(req, |resp, now| {
+            response::parse_refund_response(&self.config, resp, now)
+        })
+    }
+}
 }
 
 #[cfg(test)]

@@ -522,42 +522,8 @@ impl ClientConfig {
     }
 }
 
-/// The language constructors are written once: exported with their defaults under `ffi`,
-/// plain Rust functions otherwise (UniFFI's `cfg_attr` support takes no arguments).
-macro_rules! constructors {
-    ($( $(#[doc = $doc:literal])* pub fn $name:ident ( $($args:tt)* ) -> $ret:ty $body:block )*) => {
-        #[cfg(feature = "ffi")]
-        #[uniffi::export]
-        impl ClientConfig {
-            $(
-                $(#[doc = $doc])*
-                #[uniffi::constructor(default(
-                    wechatpay_public_key_id = None,
-                    wechatpay_public_key_pem = None,
-                    wechatpay_public_keys = [],
-                    platform_certificates_pem = [],
-                    download_platform_certificates = false,
-                    service_provider = false,
-                    base_url = None,
-                    options = None
-                ))]
-                #[allow(clippy::too_many_arguments)]
-                pub fn $name($($args)*) -> $ret $body
-            )*
-        }
-
-        #[cfg(not(feature = "ffi"))]
-        impl ClientConfig {
-            $(
-                $(#[doc = $doc])*
-                #[allow(clippy::too_many_arguments)]
-                pub fn $name($($args)*) -> $ret $body
-            )*
-        }
-    };
-}
-
-constructors! {
+ffi_export! {
+impl ClientConfig {
     /// A configuration from the merchant's credentials and the WeChat Pay key(s).
     ///
     /// - `mchid`: merchant id (the `sp_mchid` with `service_provider`); `merchant_serial_no`:
@@ -574,6 +540,17 @@ constructors! {
     /// - `options`: timeouts, retries and limits (`None`: the defaults).
     ///
     /// Raises `RefundError.Config` naming the setting that is wrong.
+    #[ffi(constructor(default(
+        wechatpay_public_key_id = None,
+        wechatpay_public_key_pem = None,
+        wechatpay_public_keys = [],
+        platform_certificates_pem = [],
+        download_platform_certificates = false,
+        service_provider = false,
+        base_url = None,
+        options = None
+    )))]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         mchid: String,
         merchant_serial_no: String,
@@ -610,6 +587,17 @@ constructors! {
 
     /// Like the main constructor, but requests are signed by `signer` (Android Keystore, a
     /// KMS, an HSM): the merchant private key never enters the library.
+    #[ffi(constructor(default(
+        wechatpay_public_key_id = None,
+        wechatpay_public_key_pem = None,
+        wechatpay_public_keys = [],
+        platform_certificates_pem = [],
+        download_platform_certificates = false,
+        service_provider = false,
+        base_url = None,
+        options = None
+    )))]
+    #[allow(clippy::too_many_arguments)]
     pub fn with_signer(
         mchid: String,
         merchant_serial_no: String,
@@ -643,6 +631,7 @@ constructors! {
             },
         )
     }
+}
 }
 
 #[cfg_attr(feature = "ffi", uniffi::export)]

@@ -30,6 +30,35 @@
 // exceptions in Python/Kotlin/Swift; its size only matters on the (rare) error path.
 #![allow(clippy::result_large_err)]
 
+/// An `impl` block exported through UniFFI under the `ffi` feature, and plain Rust otherwise,
+/// for methods that need UniFFI attributes with arguments (defaults): UniFFI reads a
+/// `cfg_attr` inside an exported block only when it has no arguments. Each method carries
+/// `#[ffi(constructor(...))]` or `#[ffi(method(...))]`, which becomes `#[uniffi::…]`.
+macro_rules! ffi_export {
+    (impl $t:ty { $(
+        $(#[doc = $doc:literal])*
+        #[ffi($($ffi:tt)*)]
+        $(#[allow($($lint:tt)*)])?
+        pub fn $name:ident ( $($args:tt)* ) -> $ret:ty $body:block
+    )* }) => {
+        #[cfg(feature = "ffi")]
+        #[uniffi::export]
+        impl $t { $(
+            $(#[doc = $doc])*
+            #[uniffi::$($ffi)*]
+            $(#[allow($($lint)*)])?
+            pub fn $name($($args)*) -> $ret $body
+        )* }
+
+        #[cfg(not(feature = "ffi"))]
+        impl $t { $(
+            $(#[doc = $doc])*
+            $(#[allow($($lint)*)])?
+            pub fn $name($($args)*) -> $ret $body
+        )* }
+    };
+}
+
 pub mod certificates;
 pub mod client;
 pub mod config;

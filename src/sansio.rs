@@ -100,7 +100,7 @@ pub fn parse_notification_at(
 
 /// Decrypt an AEAD_AES_256_GCM resource (notification or certificate) with an API v3 key;
 /// returns the plaintext text.
-#[cfg_attr(feature = "ffi", uniffi::export)]
+#[cfg_attr(feature = "ffi", uniffi::export(default(associated_data = None)))]
 pub fn decrypt_resource(
     api_v3_key: String,
     algorithm: String,

@@ -346,3 +346,38 @@ fn retries_send_identical_bytes_and_stop_on_final_codes() {
         assert_eq!(t.seen.lock().unwrap().len(), 1);
     }
 }
+
+#[test]
+fn a_plain_http_test_server_needs_no_client_certificate() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", server.server_addr());
+    let answer = signed_answer(GOOD);
+    let handle = std::thread::spawn(move || {
+        let mut r = server.recv().unwrap();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(r.as_reader(), &mut body).unwrap();
+        let ct = r
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Content-Type"))
+            .map(|h| h.value.to_string());
+        let url = r.url().to_string();
+        r.respond(tiny_http::Response::from_data(answer)).unwrap();
+        (url, ct, body)
+    });
+    let config = V2Config::builder("wx2421b1c4370ec43b", "10000100", KEY)
+        .base_url(base)
+        .build()
+        .unwrap();
+    let r = V2RefundClient::new(Arc::new(config))
+        .unwrap()
+        .refund(V2RefundRequest::by_out_trade_no("T1", "R1", 1, 1))
+        .unwrap();
+    assert_eq!(r.refund_id, "2008450740201411110000174436");
+    let (url, ct, body) = handle.join().unwrap();
+    assert_eq!(url, "/secapi/pay/refund");
+    assert_eq!(ct.as_deref(), Some("text/xml; charset=utf-8"));
+    let f = xml::parse("request", &body).unwrap();
+    wechatpay_refund::v2::sign::verify(CryptoBackend::default(), V2SignType::Md5, &f.fields, KEY)
+        .unwrap();
+}

@@ -511,3 +511,47 @@ fn every_error_code_of_the_seed_table() {
     let _ = tx;
     assert_eq!(sandbox.refunded_total("T-CODES".into()), 20);
 }
+
+#[test]
+fn notifications_are_posted_and_retried_until_acknowledged() {
+    let sandbox = Sandbox::start().unwrap();
+    let v2 = client(&sandbox);
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v2-notify", server.server_addr());
+    sandbox.create_order("T-NOTIFY".into(), 500).unwrap();
+    let mut req = V2RefundRequest::by_out_trade_no("T-NOTIFY", "R-NOTIFY", 50, 500);
+    req.notify_url = Some(url);
+    v2.refund(req).unwrap();
+    sandbox
+        .set_refund_status("R-NOTIFY".into(), RefundStatus::Success)
+        .unwrap();
+    let mut bodies = Vec::new();
+    // First answer FAIL (WeChat Pay retries), then the proper acknowledgement.
+    for answer in [
+        v2_notification_ack_failure("busy".into()),
+        v2_notification_ack_success(),
+    ] {
+        let mut r = server
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap()
+            .expect("a notification");
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(r.as_reader(), &mut body).unwrap();
+        let note = v2.parse_refund_notification(body.clone()).unwrap();
+        assert_eq!(note.out_refund_no, "R-NOTIFY");
+        assert_eq!(note.refund_status, V2RefundStatus::Success);
+        assert_eq!(note.refund_fee, 50);
+        bodies.push(body);
+        r.respond(tiny_http::Response::from_data(answer)).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while sandbox.delivered_notification_count() < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(sandbox.delivered_notification_count(), 1);
+    assert_eq!(
+        bodies[0], bodies[1],
+        "a retry carries the same notification"
+    );
+    sandbox.stop();
+}

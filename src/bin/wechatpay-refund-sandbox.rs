@@ -41,7 +41,7 @@ fn main() {
         std::process::exit(1)
     });
     let c = sandbox.credentials();
-    let json = serde_json::json!({
+    let mut json = serde_json::json!({
         "base_url": c.base_url,
         "mchid": c.mchid,
         "merchant_serial_no": c.merchant_serial_no,
@@ -53,6 +53,13 @@ fn main() {
         "platform_certificate_pem": c.platform_certificate_pem,
         "_warning": "TEST credentials generated for this sandbox run only",
     });
+    // Legacy v2 (XML, client certificate): its own HTTPS base URL.
+    if let Ok(v2) = sandbox.v2_credentials() {
+        json["v2"] = serde_json::json!({
+            "base_url": v2.base_url, "appid": v2.appid, "mch_id": v2.mch_id, "api_key": v2.api_key,
+            "client_cert_pem": v2.client_cert_pem, "client_key_pem": v2.client_key_pem, "ca_pem": v2.ca_pem,
+        });
+    }
     println!("{json}");
     eprintln!("sandbox listening on {} (Ctrl-C to stop)", c.base_url);
     loop {

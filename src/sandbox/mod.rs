@@ -310,16 +310,6 @@ impl Sandbox {
             base_url,
         }))
     }
-
-    /// Records of every request received, in order.
-    pub fn requests(&self) -> Vec<SandboxRequest> {
-        self.shared
-            .state
-            .lock()
-            .expect("sandbox state")
-            .requests
-            .clone()
-    }
 }
 
 #[cfg_attr(feature = "ffi", uniffi::export)]
@@ -446,6 +436,16 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Records of every request received, in order.
+    pub fn requests(&self) -> Vec<SandboxRequest> {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .requests
+            .clone()
+    }
+
     /// The TEST credentials of this sandbox (printable), for pointing any SDK at it.
     pub fn credentials(&self) -> SandboxCredentials {
         let k = &self.shared.keys;
@@ -481,7 +481,7 @@ impl Sandbox {
 
     /// Make the next `count` requests fail with `fault`.
     pub fn inject_fault(&self, fault: SandboxFault, count: u32) {
-        let mut f = self.shared.faults.lock().expect("sandbox faults");
+        let mut f = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..count {
             f.push_back(fault.clone());
         }
@@ -489,14 +489,26 @@ impl Sandbox {
     /// From now on, fail each request with probability `per_mille`/1000 with one of `faults`
     /// (drawn uniformly). `per_mille` 0 or an empty list turns random faults off.
     pub fn inject_random_faults(&self, per_mille: u32, faults: Vec<SandboxFault>) {
-        *self.shared.random_faults.lock().expect("sandbox faults") =
+        *self
+            .shared
+            .random_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) =
             (per_mille > 0 && !faults.is_empty()).then_some((per_mille.min(1000), faults));
     }
 
     /// Drop every fault not yet used and turn random faults off.
     pub fn clear_faults(&self) {
-        self.shared.faults.lock().expect("sandbox faults").clear();
-        *self.shared.random_faults.lock().expect("sandbox faults") = None;
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        *self
+            .shared
+            .random_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// How many refunds an order has (distinct `out_refund_no`).
@@ -519,7 +531,7 @@ impl Sandbox {
         self.shared
             .state
             .lock()
-            .expect("sandbox state")
+            .unwrap_or_else(|e| e.into_inner())
             .requests
             .len() as u32
     }
@@ -593,10 +605,11 @@ impl Sandbox {
     pub fn stop(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
         // The HTTP server joins its accept thread and every connection thread.
-        if let Some(mut http) = self.http.lock().expect("sandbox listener").take() {
+        if let Some(mut http) = self.http.lock().unwrap_or_else(|e| e.into_inner()).take() {
             http.stop();
         }
-        let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().expect("sandbox workers"));
+        let workers: Vec<_> =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
         for w in workers {
             let _ = w.join();
         }
@@ -610,8 +623,13 @@ impl Sandbox {
             let _ = c.join();
         }
         self.shared.v2.stop();
-        let senders: Vec<_> =
-            std::mem::take(&mut *self.shared.senders.lock().expect("sandbox senders"));
+        let senders: Vec<_> = std::mem::take(
+            &mut *self
+                .shared
+                .senders
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         for s in senders {
             let _ = s.join();
         }

@@ -26,6 +26,7 @@ pub(crate) mod v2;
 
 /// One request the sandbox received.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct SandboxRequest {
     /// HTTP method.
     pub method: String,

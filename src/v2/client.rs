@@ -479,12 +479,20 @@ impl V2RefundClient {
         Arc::new(Self::with_parts(config, transport.clone(), Some(transport)))
     }
 
-    /// Apply for a refund (`/secapi/pay/refund`, mutual TLS). Accepted is not refunded: follow
+    /// Apply for a refund (`/secapi/pay/refund`, mutual TLS: without a client certificate this
+    /// is a `Config` error before anything is sent, unless `base_url` is plain `http://`, a
+    /// local test server). Accepted is not refunded: follow
     /// it with `refund_query` or the notification. Safe to call again with the same request
     /// after any error: WeChat Pay refunds once per `out_refund_no`.
     pub fn refund(&self, request: V2RefundRequest) -> Result<V2Refund> {
         let req = request::build_refund(&self.config, &request, &Self::nonce())?;
-        let Some(t) = &self.cert_transport else {
+        // Plain http (a local test server) has no TLS to present a certificate in.
+        let plain_http = self.config.base_url.starts_with("http://");
+        let Some(t) = self
+            .cert_transport
+            .as_ref()
+            .or(plain_http.then_some(&self.transport))
+        else {
             return Err(RefundError::config(
                 "the v2 refund call needs the merchant's API client certificate (mutual TLS): \
                  configure apiclient_cert.pem + apiclient_key.pem or apiclient_cert.p12",
