@@ -47,6 +47,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit
 import org.openjdk.jmh.annotations.Scope
 import org.openjdk.jmh.annotations.Setup
 import org.openjdk.jmh.annotations.State
+import com.sun.jna.Native
 import com.sun.jna.Pointer
 import com.sun.jna.Structure
 import java.io.File
@@ -277,6 +278,19 @@ open class BindingBreakdown {
      */
     @Benchmark
     fun jnaCallStatusStructure(): Any = StatusLike().also { it.write(); it.read() }
+
+    /** JNA alone, no Structure: a direct-mapped call into libc (`getpid`), the crossing itself. */
+    @Benchmark
+    fun jnaDirectCallNoStructure(): Int = LibC.getpid()
+}
+
+/** JNA direct mapping of libc, as UniFFI maps the Rust library (Native.register). */
+object LibC {
+    init {
+        Native.register(LibC::class.java, "c")
+    }
+
+    @JvmStatic external fun getpid(): Int
 }
 
 /** The layout of UniFFI's RustBuffer (capacity, len, data). */
