@@ -619,21 +619,41 @@ fn stop_frees_the_port_and_joins_threads() {
 }
 
 #[test]
-fn requests_without_user_agent_or_json_accept_are_rejected() {
-    struct Strip(UreqTransport, &'static str);
-    impl HttpTransport for Strip {
+fn the_sandbox_accepts_what_wechat_pay_accepts() {
+    // Sets (or, with None, removes) one header of every request.
+    struct Set(UreqTransport, &'static str, Option<&'static str>);
+    impl HttpTransport for Set {
         fn send(&self, mut r: HttpRequest) -> Result<HttpResponse> {
             r.headers.retain(|h| !h.name.eq_ignore_ascii_case(self.1));
+            if let Some(v) = self.2 {
+                r.headers.push(HttpHeader::new(self.1, v));
+            }
             self.0.send(r)
         }
     }
     let sandbox = Sandbox::start().unwrap();
-    for header in ["User-Agent", "Accept"] {
-        let client = RefundClient::with_transport(
+    let query = |header, value| {
+        RefundClient::with_transport(
             sandbox.client_config().unwrap(),
-            Arc::new(Strip(UreqTransport::new(Default::default()), header)),
-        );
-        match client.query_refund("R1".into(), None) {
+            Arc::new(Set(UreqTransport::new(Default::default()), header, value)),
+        )
+        .query_refund("R1".into(), None)
+    };
+    // What the official SDKs send (wechatpay-go: */*), or nothing: answered (404: no such refund).
+    for accept in [
+        Some("*/*"),
+        Some("application/json"),
+        Some("application/*;q=0.8"),
+        None,
+    ] {
+        match query("Accept", accept) {
+            Err(RefundError::Api { status: 404, .. }) => {}
+            other => panic!("Accept {accept:?}: {other:?}"),
+        }
+    }
+    // Refused: no User-Agent, an Accept that excludes JSON.
+    for (header, value) in [("User-Agent", None), ("Accept", Some("text/html"))] {
+        match query(header, value) {
             Err(RefundError::Api {
                 status: 400,
                 detail_field,

@@ -4,7 +4,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -12,8 +12,15 @@ use std::time::{Duration, Instant};
 /// Largest request head and body the sandbox reads.
 const MAX_HEAD: usize = 64 * 1024;
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
+/// How long a kept-alive connection may sit idle between requests.
 const IDLE: Duration = Duration::from_secs(30);
+/// How long one request may take to arrive, from its first byte to its last: a client that
+/// trickles bytes cannot hold a connection thread forever (it gets a 503).
+pub(crate) const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+/// At most this many connections at once; more are answered 503 at once.
+pub(crate) const MAX_CONNECTIONS: usize = 256;
 const POLL: Duration = Duration::from_millis(100);
+const BUSY: &[u8] = b"{\"code\":\"SYSTEM_ERROR\",\"message\":\"sandbox busy or request too slow\"}";
 
 /// A request as received.
 pub(crate) struct Incoming {
@@ -50,6 +57,7 @@ impl HttpServer {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let active = Arc::new(AtomicUsize::new(0));
         let (s, c) = (stop.clone(), connections.clone());
         let accept = std::thread::Builder::new()
             .name("wechatpay-sandbox-accept".into())
@@ -58,11 +66,21 @@ impl HttpServer {
                     if s.load(Ordering::SeqCst) {
                         break;
                     }
-                    let Ok(stream) = stream else { continue };
-                    let (handler, stop) = (handler.clone(), s.clone());
+                    let Ok(mut stream) = stream else { continue };
+                    if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                        // Refused without a thread: 503 and close.
+                        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                        let _ = respond(&mut stream, 503, &[], BUSY, true);
+                        continue;
+                    }
+                    active.fetch_add(1, Ordering::SeqCst);
+                    let (handler, stop, active) = (handler.clone(), s.clone(), active.clone());
                     if let Ok(h) = std::thread::Builder::new()
                         .name("wechatpay-sandbox-conn".into())
-                        .spawn(move || serve_connection(stream, &handler, &stop))
+                        .spawn(move || {
+                            serve_connection(stream, &handler, &stop);
+                            active.fetch_sub(1, Ordering::SeqCst);
+                        })
                     {
                         let mut all = c.lock().unwrap_or_else(|p| p.into_inner());
                         all.retain(|h| !h.is_finished());
@@ -114,16 +132,21 @@ fn reason(status: u16) -> &'static str {
         413 => "Payload Too Large",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
+        503 => "Service Unavailable",
         _ => "Status",
     }
 }
 
-/// Read from `stream` into `buf` until `more` bytes arrived, EOF, stop or idle timeout.
-fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, stop: &AtomicBool) -> std::io::Result<bool> {
+/// Read from `stream` into `buf` until some bytes arrived, EOF, stop or `until`.
+fn fill(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    stop: &AtomicBool,
+    until: Instant,
+) -> std::io::Result<bool> {
     let mut chunk = [0u8; 8192];
-    let started = Instant::now();
     loop {
-        if stop.load(Ordering::SeqCst) || started.elapsed() > IDLE {
+        if stop.load(Ordering::SeqCst) || Instant::now() > until {
             return Ok(false);
         }
         match stream.read(&mut chunk) {
@@ -169,6 +192,18 @@ fn serve_connection(mut stream: TcpStream, handler: &Handler, stop: &AtomicBool)
     let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::new();
     loop {
+        // Idle until a request starts; from its first byte it has REQUEST_DEADLINE to arrive.
+        let mut started: Option<Instant> = (!buf.is_empty()).then(Instant::now);
+        let until = |started: &mut Option<Instant>, buf: &[u8]| match started {
+            Some(t) => *t + REQUEST_DEADLINE,
+            None if buf.is_empty() => Instant::now() + IDLE,
+            None => *started.insert(Instant::now()) + REQUEST_DEADLINE,
+        };
+        let too_slow = |stream: &mut TcpStream, started: &Option<Instant>| {
+            if started.is_some_and(|t| t.elapsed() > REQUEST_DEADLINE) {
+                let _ = respond(stream, 503, &[], BUSY, true);
+            }
+        };
         // The head.
         let (head_len, method, url, headers, keep_alive) = loop {
             let mut slots = [httparse::EMPTY_HEADER; 64];
@@ -202,9 +237,16 @@ fn serve_connection(mut stream: TcpStream, handler: &Handler, stop: &AtomicBool)
                     );
                 }
                 Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {
-                    match fill(&mut stream, &mut buf, stop) {
+                    let deadline = until(&mut started, &buf);
+                    match fill(&mut stream, &mut buf, stop, deadline) {
                         Ok(true) => continue,
-                        _ => return,
+                        _ => {
+                            if !buf.is_empty() {
+                                started.get_or_insert_with(Instant::now);
+                            }
+                            too_slow(&mut stream, &started);
+                            return;
+                        }
                     }
                 }
                 _ => {
@@ -252,9 +294,13 @@ fn serve_connection(mut stream: TcpStream, handler: &Handler, stop: &AtomicBool)
             }
         };
         while buf.len() < head_len + length {
-            match fill(&mut stream, &mut buf, stop) {
+            let deadline = until(&mut started, &buf);
+            match fill(&mut stream, &mut buf, stop, deadline) {
                 Ok(true) => {}
-                _ => return,
+                _ => {
+                    too_slow(&mut stream, &started);
+                    return;
+                }
             }
         }
         let body = buf[head_len..head_len + length].to_vec();

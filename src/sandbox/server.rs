@@ -473,11 +473,22 @@ impl Shared {
                 Some("User-Agent"),
             ));
         }
-        if !get("Accept").is_some_and(|v| v.contains("application/json")) {
+        // The real service answers JSON to what the official SDKs send: `application/json`
+        // (wechatpay-java, wechatpayv3), `*/*` (wechatpay-go, curl) or no Accept at all; only
+        // an Accept that excludes JSON is refused.
+        let accepts_json = |v: &str| {
+            v.split(',').any(|r| {
+                let media = r.split(';').next().unwrap_or("").trim();
+                media.eq_ignore_ascii_case("application/json")
+                    || media == "*/*"
+                    || media.eq_ignore_ascii_case("application/*")
+            })
+        };
+        if !get("Accept").is_none_or(accepts_json) {
             return Err(error_reply(
                 400,
                 "INVALID_REQUEST",
-                "Accept 须为 application/json",
+                "Accept 须包含 application/json",
                 Some("Accept"),
             ));
         }
