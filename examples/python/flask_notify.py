@@ -34,20 +34,28 @@ log = logging.getLogger("refund-notify")
 class RefundLedger:
     """A stand-in for your database: the latest known status of each refund.
 
-    `record` is idempotent: a notification already recorded (same refund, same status) changes
-    nothing, and returns False. A real implementation would do this in one transaction, for
-    example an upsert keyed by out_refund_no that only moves a refund forward."""
+    `record` is idempotent and only moves a refund forward: a notification already recorded
+    (same refund, same status) changes nothing, and neither does a late one for a refund that is
+    already final (notifications arrive out of order: a REFUND.ABNORMAL re-sent after the
+    refund SUCCEEDED must not move it back); both return False. A real implementation would do
+    this in one transaction, for example an upsert keyed by out_refund_no with
+    `WHERE status NOT IN ('SUCCESS', 'CLOSED')`."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self.status = {}          # out_refund_no -> RefundStatus
         self.applied = []         # every notification that changed something, in order
         self.duplicates = 0
+        self.stale = 0            # late notifications for a refund already final
 
     def record(self, note):
         with self._lock:
-            if self.status.get(note.out_refund_no) == note.refund_status:
+            current = self.status.get(note.out_refund_no)
+            if current == note.refund_status:
                 self.duplicates += 1
+                return False
+            if current is not None and current.is_final():
+                self.stale += 1
                 return False
             self.status[note.out_refund_no] = note.refund_status
             self.applied.append(note)

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod control;
 mod http;
 mod server;
 mod time;
@@ -301,14 +302,16 @@ impl Sandbox {
         } else {
             (format!("http://127.0.0.1:{}", http_addr.port()), None)
         };
-        Ok(Arc::new(Self {
+        let sandbox = Arc::new(Self {
             shared,
             http: Mutex::new(Some(http)),
             workers: Mutex::new(extra_threads),
             tls_connections,
             tls_ca_pem,
             base_url,
-        }))
+        });
+        let _ = sandbox.shared.sandbox.set(Arc::downgrade(&sandbox));
+        Ok(sandbox)
     }
 }
 

@@ -72,6 +72,8 @@ pub(crate) struct State {
 }
 
 pub(crate) struct Shared {
+    /// The sandbox these belong to, for the control API (set once it exists).
+    pub sandbox: std::sync::OnceLock<std::sync::Weak<super::Sandbox>>,
     pub keys: Keys,
     pub state: Mutex<State>,
     pub faults: Mutex<VecDeque<SandboxFault>>,
@@ -109,7 +111,7 @@ fn error_reply(status: u16, code: &str, message: &str, field: Option<&str>) -> R
     }
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -178,6 +180,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 impl Shared {
     pub fn new(keys: Keys) -> Self {
         Self {
+            sandbox: std::sync::OnceLock::new(),
             keys,
             state: Mutex::new(State::default()),
             faults: Mutex::new(VecDeque::new()),
@@ -191,12 +194,35 @@ impl Shared {
         }
     }
 
+    /// Forget every order, refund and logged request (the control API's reset).
+    pub fn reset(&self) {
+        *self.state() = State::default();
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn create_order(&self, out_trade_no: &str, total: i64) -> Result<String> {
+        self.create_order_with(out_trade_no, total, None)
+    }
+
+    /// Seed an order, with a chosen `transaction_id` or a generated one.
+    pub fn create_order_with(
+        &self,
+        out_trade_no: &str,
+        total: i64,
+        transaction_id: Option<String>,
+    ) -> Result<String> {
         validate::out_trade_no("out_trade_no", out_trade_no)?;
+        if let Some(t) = &transaction_id {
+            if t.is_empty() || t.len() > 32 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(RefundError::invalid(
+                    "transaction_id",
+                    "1 to 32 letters and digits",
+                ));
+            }
+        }
         if total < 1 {
             return Err(RefundError::invalid("total", "must be at least 1 fen"));
         }
@@ -208,7 +234,14 @@ impl Shared {
             ));
         }
         st.seq += 1;
-        let transaction_id = format!("4200{:014}{:010}", now(), st.seq);
+        let transaction_id =
+            transaction_id.unwrap_or_else(|| format!("4200{:014}{:010}", now(), st.seq));
+        if st.by_transaction.contains_key(&transaction_id) {
+            return Err(RefundError::invalid(
+                "transaction_id",
+                "an order with this transaction_id exists",
+            ));
+        }
         st.by_transaction
             .insert(transaction_id.clone(), out_trade_no.to_string());
         st.orders.insert(
@@ -899,6 +932,19 @@ impl Shared {
             headers,
             body,
         } = request;
+        // The control API: its own prefix, never signed, never logged, never faulted.
+        if url.starts_with(super::control::PREFIX) {
+            let path = url.split('?').next().unwrap_or_default();
+            let (status, body) = match self.sandbox.get().and_then(std::sync::Weak::upgrade) {
+                Some(sb) => super::control::handle(&sb, &method, path, &body),
+                None => (503, br#"{"message":"the sandbox is stopping"}"#.to_vec()),
+            };
+            return Outcome::Respond {
+                status,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body,
+            };
+        }
         let index = self.record(&method, &url);
         let fault = self.next_fault();
         if fault.is_some() {

@@ -109,6 +109,21 @@ def test_status_changes_are_each_recorded(sb, client):
                                                       wr.NotificationEventType.REFUND_SUCCESS]
 
 
+def test_a_late_abnormal_never_moves_success_back(sb, client):
+    ledger = RefundLedger()
+    tc = create_app(client, ledger).test_client()
+    r = make_refund(sb, client, status=wr.RefundStatus.ABNORMAL)
+    late_abnormal = sb.notification(r.out_refund_no)
+    sb.set_refund_status(r.out_refund_no, wr.RefundStatus.SUCCESS)
+    assert post(tc, sb.notification(r.out_refund_no)).status_code == 204
+    # The ABNORMAL notification arrives after SUCCESS (out of order): acknowledged, not applied.
+    assert post(tc, late_abnormal).status_code == 204
+    assert ledger.status[r.out_refund_no] == wr.RefundStatus.SUCCESS
+    assert ledger.stale == 1
+    assert wr.RefundStatus.SUCCESS.is_final() and wr.RefundStatus.CLOSED.is_final()
+    assert not wr.RefundStatus.ABNORMAL.is_final() and not wr.RefundStatus.PROCESSING.is_final()
+
+
 @pytest.mark.parametrize("how", ["one_byte", "reserialised", "truncated", "other_refund_body"])
 def test_tampered_body_gets_the_failure_ack(sb, client, how):
     ledger = RefundLedger()

@@ -1,0 +1,207 @@
+//! The sandbox's control API over HTTP, so that any SDK (Go, Java, Python, curl) can drive it:
+//! on the sandbox's own port under `/sandbox/v1/`, a prefix WeChat Pay never uses. JSON in and
+//! out, no signature; bad input is a 400 with a message. WeChat Pay's paths never accept these
+//! calls and these paths never answer WeChat Pay's (see docs/sandbox.md).
+//!
+//! Every call maps onto a method of [`super::Sandbox`]: the two faces of one set of operations.
+
+use super::{Sandbox, SandboxFault};
+use crate::error::RefundError;
+use crate::refund::model::RefundStatus;
+use serde_json::{json, Value};
+
+/// The prefix of every control path.
+pub const PREFIX: &str = "/sandbox/v1/";
+
+/// (status, JSON body) of a control call.
+pub(crate) fn handle(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let (status, v) = match dispatch(sb, method, path, body) {
+        Ok((status, v)) => (status, v),
+        Err((status, message)) => (
+            status,
+            json!({"code": "SANDBOX_CONTROL", "message": message}),
+        ),
+    };
+    (status, v.to_string().into_bytes())
+}
+
+type Answer = Result<(u16, Value), (u16, String)>;
+
+fn bad(message: impl Into<String>) -> (u16, String) {
+    (400, message.into())
+}
+
+fn refund_error(e: RefundError) -> (u16, String) {
+    match e {
+        RefundError::InvalidInput { field, reason } => (400, format!("{field}: {reason}")),
+        other => (500, other.to_string()),
+    }
+}
+
+fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, (u16, String)> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad("the body must be a JSON object")),
+        Err(e) => Err(bad(format!("the body is not JSON: {e}"))),
+    }
+}
+
+fn string(m: &serde_json::Map<String, Value>, key: &str) -> Result<String, (u16, String)> {
+    m.get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| bad(format!("{key} (a string) is required")))
+}
+
+fn fault_of(name: &str, millis: Option<u64>) -> Result<SandboxFault, (u16, String)> {
+    Ok(match name {
+        "SYSTEM_ERROR" => SandboxFault::SystemError,
+        "FREQUENCY_LIMITED" => SandboxFault::FrequencyLimited,
+        "DROP_CONNECTION" => SandboxFault::DropConnection,
+        "DELAY" => SandboxFault::Delay {
+            millis: millis.unwrap_or(1000).min(60_000),
+        },
+        "TAMPERED_BODY" => SandboxFault::TamperedBody,
+        "STALE_TIMESTAMP" => SandboxFault::StaleTimestamp,
+        "PROBE_SIGNATURE" => SandboxFault::ProbeSignature,
+        "UNKNOWN_SERIAL" => SandboxFault::UnknownSerial,
+        other => {
+            return Err(bad(format!(
+                "unknown fault {other:?}: SYSTEM_ERROR, FREQUENCY_LIMITED, DROP_CONNECTION, DELAY, \
+                 TAMPERED_BODY, STALE_TIMESTAMP, PROBE_SIGNATURE or UNKNOWN_SERIAL"
+            )))
+        }
+    })
+}
+
+fn dispatch(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> Answer {
+    let rest = path.strip_prefix(PREFIX).unwrap_or_default();
+    let parts: Vec<&str> = rest.split('/').collect();
+    let decoded = |s: &str| {
+        crate::sandbox::server::percent_decode(s).ok_or_else(|| bad("bad percent-encoding"))
+    };
+    match (method, parts.as_slice()) {
+        ("GET", ["credentials"]) => {
+            let c = sb.credentials();
+            Ok((
+                200,
+                json!({
+                    "mchid": c.mchid, "merchant_serial_no": c.merchant_serial_no,
+                    "merchant_private_key_pem": c.merchant_private_key_pem,
+                    "api_v3_key": c.api_v3_key,
+                    "wechatpay_public_key_id": c.wechatpay_public_key_id,
+                    "wechatpay_public_key_pem": c.wechatpay_public_key_pem,
+                    "platform_certificate_serial_no": c.platform_certificate_serial_no,
+                    "platform_certificate_pem": c.platform_certificate_pem,
+                    "base_url": c.base_url, "tls_ca_pem": c.tls_ca_pem,
+                }),
+            ))
+        }
+        ("POST", ["orders"]) => {
+            let m = object(body)?;
+            let out_trade_no = string(&m, "out_trade_no")?;
+            let total = m
+                .get("total")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| bad("total (an integer, fen) is required"))?;
+            let transaction_id = match m.get("transaction_id") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => return Err(bad("transaction_id must be a string")),
+            };
+            let tx = sb
+                .shared
+                .create_order_with(&out_trade_no, total, transaction_id)
+                .map_err(refund_error)?;
+            Ok((
+                201,
+                json!({"out_trade_no": out_trade_no, "total": total, "transaction_id": tx}),
+            ))
+        }
+        ("POST", ["refunds", no, "status"]) => {
+            let no = decoded(no)?;
+            let m = object(body)?;
+            let status = match string(&m, "status")?.as_str() {
+                "SUCCESS" => RefundStatus::Success,
+                "ABNORMAL" => RefundStatus::Abnormal,
+                "CLOSED" => RefundStatus::Closed,
+                other => {
+                    return Err(bad(format!(
+                        "status must be SUCCESS, ABNORMAL or CLOSED, got {other:?}"
+                    )))
+                }
+            };
+            sb.set_refund_status(no.clone(), status.clone())
+                .map_err(|e| match e {
+                    RefundError::InvalidInput { field, reason } if field == "out_refund_no" => {
+                        (404, reason)
+                    }
+                    e => refund_error(e),
+                })?;
+            Ok((200, json!({"out_refund_no": no, "status": status.as_str()})))
+        }
+        ("GET", ["refunds", no, "notification"]) => {
+            let no = decoded(no)?;
+            let n = sb.notification(no).map_err(|e| match e {
+                RefundError::InvalidInput { reason, .. } => (404, reason),
+                e => refund_error(e),
+            })?;
+            Ok((
+                200,
+                json!({"headers": n.headers, "body": String::from_utf8_lossy(&n.body)}),
+            ))
+        }
+        ("POST", ["faults"]) => {
+            let m = object(body)?;
+            let millis = m.get("millis").and_then(Value::as_u64);
+            let fault = fault_of(&string(&m, "fault")?, millis)?;
+            let count = match m.get("count") {
+                None => 1,
+                Some(v) => v
+                    .as_u64()
+                    .filter(|c| (1..=10_000).contains(c))
+                    .ok_or_else(|| bad("count must be an integer from 1 to 10000"))?
+                    as u32,
+            };
+            sb.inject_fault(fault, count);
+            Ok((201, json!({"injected": count})))
+        }
+        ("DELETE", ["faults"]) => {
+            sb.clear_faults();
+            Ok((200, json!({"cleared": true})))
+        }
+        ("GET", ["requests"]) => {
+            let list: Vec<Value> = sb
+                .requests()
+                .into_iter()
+                .map(|r| json!({"method": r.method, "url": r.url, "status": r.status}))
+                .collect();
+            Ok((200, json!({ "requests": list })))
+        }
+        ("POST", ["reset"]) => {
+            sb.clear_faults();
+            sb.shared.reset();
+            Ok((200, json!({"reset": true})))
+        }
+        ("POST", ["platform-certificates", "rotate"]) => {
+            let serial = sb.rotate_platform_certificate().map_err(refund_error)?;
+            Ok((201, json!({"serial_no": serial})))
+        }
+        ("POST", ["platform-certificates", serial, "expire"]) => {
+            sb.expire_platform_certificate(decoded(serial)?)
+                .map_err(refund_error)?;
+            Ok((200, json!({"expired": true})))
+        }
+        ("POST", ["public-keys", "rotate"]) => {
+            let id = sb.rotate_wechatpay_public_key().map_err(refund_error)?;
+            let c = sb.credentials();
+            Ok((201, json!({"id": id, "pem": c.wechatpay_public_key_pem})))
+        }
+        ("POST", ["public-keys", id, "expire"]) => {
+            sb.expire_wechatpay_public_key(decoded(id)?)
+                .map_err(refund_error)?;
+            Ok((200, json!({"expired": true})))
+        }
+        _ => Err((404, format!("no control call {method} {path}"))),
+    }
+}
