@@ -2,22 +2,77 @@
 //! WeChat Pay SDK can test refunds locally. Prints its base URL and TEST credentials as JSON on
 //! one line, then serves until killed.
 //!
-//! Usage: wechatpay-refund-sandbox [--port N] [--mode public-key|certificate|both]
+//! Drive it over HTTP with the control API under `/sandbox/v1/` (docs/sandbox.md).
 
 use wechatpay_refund::sandbox::{Sandbox, SandboxKeyMode, SandboxOptions};
 
+const USAGE: &str = "usage: wechatpay-refund-sandbox [--port N] [--host 127.0.0.1] \
+[--mode public-key|certificate|both] [--tls] [--orders FILE] [--credentials-out FILE] \
+[--auto-succeed-after 2s]
+
+  --port N                 listen on port N (default: a free port)
+  --host ADDR              listen on ADDR (default 127.0.0.1: this machine only)
+  --mode M                 WeChat Pay key mode: public-key (default), certificate, or both (migration)
+  --tls                    serve HTTPS with a generated test CA (its PEM is in the credentials)
+  --orders FILE            seed orders: a JSON array of {\"out_trade_no\", \"total\", \"transaction_id\"?}
+  --credentials-out FILE   also write the credentials JSON to FILE
+  --auto-succeed-after D   refunds succeed by themselves after D (e.g. 2s, 500ms), like the real service";
+
 fn usage(msg: &str) -> ! {
-    eprintln!(
-        "{msg}\nusage: wechatpay-refund-sandbox [--port N] [--mode public-key|certificate|both]"
-    );
+    eprintln!("{msg}\n{USAGE}");
     std::process::exit(2)
+}
+
+fn duration_ms(s: &str) -> Option<u64> {
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms.parse().ok();
+    }
+    if let Some(secs) = s.strip_suffix('s') {
+        return secs
+            .parse::<f64>()
+            .ok()
+            .filter(|v| *v >= 0.0)
+            .map(|v| (v * 1000.0) as u64);
+    }
+    s.parse::<u64>().ok().map(|v| v * 1000)
 }
 
 fn main() {
     let mut options = SandboxOptions::default();
+    let mut orders_file: Option<String> = None;
+    let mut credentials_out: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--host" => {
+                options.host = Some(
+                    args.next()
+                        .unwrap_or_else(|| usage("--host needs an address")),
+                )
+            }
+            "--tls" => options.tls = true,
+            "--orders" => {
+                orders_file = Some(
+                    args.next()
+                        .unwrap_or_else(|| usage("--orders needs a file")),
+                )
+            }
+            "--credentials-out" => {
+                credentials_out = Some(
+                    args.next()
+                        .unwrap_or_else(|| usage("--credentials-out needs a file")),
+                )
+            }
+            "--auto-succeed-after" => {
+                options.auto_succeed_after_ms = Some(
+                    args.next()
+                        .as_deref()
+                        .and_then(duration_ms)
+                        .unwrap_or_else(|| {
+                            usage("--auto-succeed-after needs a duration (2s, 500ms)")
+                        }),
+                )
+            }
             "--port" => {
                 options.port = args
                     .next()
@@ -32,14 +87,37 @@ fn main() {
                     _ => usage("--mode is public-key, certificate or both"),
                 })
             }
-            "-h" | "--help" => usage("the WeChat Pay refund sandbox (TEST keys only)"),
+            "-h" | "--help" => {
+                println!("the WeChat Pay refund sandbox (TEST keys only)\n{USAGE}");
+                return;
+            }
             other => usage(&format!("unknown argument {other}")),
         }
     }
+    let host = options.host.clone().unwrap_or_else(|| "127.0.0.1".into());
     let sandbox = Sandbox::start_with(options).unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(1)
     });
+    if let Some(path) = orders_file {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            eprintln!("--orders {path}: {e}");
+            std::process::exit(1)
+        });
+        let orders: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_else(|e| {
+            eprintln!("--orders {path}: not a JSON array of orders: {e}");
+            std::process::exit(1)
+        });
+        for o in orders {
+            let no = o["out_trade_no"].as_str().unwrap_or_default().to_string();
+            let total = o["total"].as_i64().unwrap_or(0);
+            let tx = o["transaction_id"].as_str().map(str::to_string);
+            if let Err(e) = sandbox.create_order_with(no.clone(), total, tx) {
+                eprintln!("--orders {path}: order {no:?}: {e}");
+                std::process::exit(1)
+            }
+        }
+    }
     let c = sandbox.credentials();
     let mut json = serde_json::json!({
         "base_url": c.base_url,
@@ -60,8 +138,22 @@ fn main() {
             "client_cert_pem": v2.client_cert_pem, "client_key_pem": v2.client_key_pem, "ca_pem": v2.ca_pem,
         });
     }
+    // The file first: once the line is printed, the file is there.
+    if let Some(path) = credentials_out {
+        if let Err(e) = std::fs::write(&path, format!("{json}\n")) {
+            eprintln!("--credentials-out {path}: {e}");
+            std::process::exit(1)
+        }
+    }
     println!("{json}");
-    eprintln!("sandbox listening on {} (Ctrl-C to stop)", c.base_url);
+    let reach = match host.as_str() {
+        "127.0.0.1" | "::1" | "localhost" => "this machine only",
+        _ => "OTHER MACHINES TOO: these are TEST keys, never use real merchant data",
+    };
+    eprintln!(
+        "sandbox listening on {} ({reach}); control API under {}/sandbox/v1/; Ctrl-C to stop",
+        c.base_url, c.base_url
+    );
     loop {
         std::thread::park();
     }

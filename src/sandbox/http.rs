@@ -52,8 +52,8 @@ pub(crate) struct HttpServer {
 }
 
 impl HttpServer {
-    pub fn bind(port: u16, handler: Handler) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
+    pub fn bind(host: &str, port: u16, handler: Handler) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((host, port))?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
@@ -103,8 +103,13 @@ impl HttpServer {
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(accept) = self.accept.take() {
-            // Wake the blocking accept so it sees the flag and drops the listener.
-            let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+            // Wake the blocking accept so it sees the flag and drops the listener (a wildcard
+            // address is woken through loopback).
+            let mut wake = self.addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
             let _ = accept.join();
         }
         let conns: Vec<_> =

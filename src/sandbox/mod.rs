@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 pub use server::v2::SandboxV2Credentials;
@@ -69,6 +70,13 @@ pub struct SandboxOptions {
     /// Serve HTTPS with a freshly generated test CA (`credentials().tls_ca_pem`).
     #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub tls: bool,
+    /// Address to listen on (`None`: 127.0.0.1, reachable from this machine only).
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub host: Option<String>,
+    /// Move every new refund to SUCCESS (and notify) after this many milliseconds, like the
+    /// real service; `None`: refunds move only when told to.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub auto_succeed_after_ms: Option<u64>,
 }
 
 /// The sandbox's TEST credentials, printable by design: point any SDK at `base_url` with them.
@@ -270,24 +278,42 @@ impl Sandbox {
             rotating: std::sync::RwLock::new(rotating),
             mode,
         };
+        let host = options.host.clone().unwrap_or_else(|| "127.0.0.1".into());
         let listen_err = |e: &dyn std::fmt::Display| {
             RefundError::config(format!(
-                "sandbox could not listen on 127.0.0.1:{}: {e}",
+                "sandbox could not listen on {host}:{}: {e}",
                 options.port
             ))
         };
-        let shared = Arc::new(server::Shared::new(keys));
+        // The URL clients use: a wildcard address is reached through loopback here.
+        let url_host = match host.as_str() {
+            "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+            h if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+            h => h.to_string(),
+        };
+        let mut shared = server::Shared::new(keys);
+        shared.auto_succeed_after = options.auto_succeed_after_ms.map(Duration::from_millis);
+        let shared = Arc::new(shared);
         let http_port = if options.tls { 0 } else { options.port };
         let handler_shared = shared.clone();
-        let http =
-            http::HttpServer::bind(http_port, Arc::new(move |req| handler_shared.handle(req)))
-                .map_err(|e| listen_err(&e))?;
+        // With TLS the plain server is internal (loopback); the TLS listener takes `host`.
+        let http_host = if options.tls {
+            "127.0.0.1"
+        } else {
+            host.as_str()
+        };
+        let http = http::HttpServer::bind(
+            http_host,
+            http_port,
+            Arc::new(move |req| handler_shared.handle(req)),
+        )
+        .map_err(|e| listen_err(&e))?;
         let http_addr = http.addr();
         let tls_connections = Arc::new(Mutex::new(Vec::new()));
         let mut extra_threads = Vec::new();
         let (base_url, tls_ca_pem) = if options.tls {
             let pki = tls::test_pki()?;
-            let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))
+            let listener = std::net::TcpListener::bind((host.as_str(), options.port))
                 .map_err(|e| listen_err(&e))?;
             let port = listener.local_addr().map_err(|e| listen_err(&e))?.port();
             let (shared, conns) = (shared.clone(), tls_connections.clone());
@@ -298,9 +324,9 @@ impl Sandbox {
                     .spawn(move || tls::serve(listener, http_addr, server_config, shared, conns))
                     .map_err(|e| RefundError::config(format!("spawn TLS listener: {e}")))?,
             );
-            (format!("https://127.0.0.1:{port}"), Some(pki.ca_pem))
+            (format!("https://{url_host}:{port}"), Some(pki.ca_pem))
         } else {
-            (format!("http://127.0.0.1:{}", http_addr.port()), None)
+            (format!("http://{url_host}:{}", http_addr.port()), None)
         };
         let sandbox = Arc::new(Self {
             shared,
@@ -437,6 +463,17 @@ impl Sandbox {
         }
         live.public_keys.remove(i);
         Ok(())
+    }
+
+    /// Seed a paid order with a chosen `transaction_id` (or a generated one); returns it.
+    pub fn create_order_with(
+        &self,
+        out_trade_no: String,
+        total: i64,
+        transaction_id: Option<String>,
+    ) -> Result<String> {
+        self.shared
+            .create_order_with(&out_trade_no, total, transaction_id)
     }
 
     /// Records of every request received, in order.
@@ -633,8 +670,13 @@ impl Sandbox {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         );
+        // The last reference may be dropped on one of these threads (an auto-succeed timer):
+        // it is finishing anyway and must not join itself.
+        let me = std::thread::current().id();
         for s in senders {
-            let _ = s.join();
+            if s.thread().id() != me {
+                let _ = s.join();
+            }
         }
     }
 }

@@ -72,6 +72,8 @@ pub(crate) struct State {
 }
 
 pub(crate) struct Shared {
+    /// Refunds succeed by themselves after this long (`SandboxOptions.auto_succeed_after_ms`).
+    pub auto_succeed_after: Option<Duration>,
     /// The sandbox these belong to, for the control API (set once it exists).
     pub sandbox: std::sync::OnceLock<std::sync::Weak<super::Sandbox>>,
     pub keys: Keys,
@@ -180,6 +182,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 impl Shared {
     pub fn new(keys: Keys) -> Self {
         Self {
+            auto_succeed_after: None,
             sandbox: std::sync::OnceLock::new(),
             keys,
             state: Mutex::new(State::default()),
@@ -713,8 +716,49 @@ impl Shared {
             .expect("order")
             .refunds
             .push(out_refund_no.clone());
-        st.refunds.insert(out_refund_no, rec);
+        st.refunds.insert(out_refund_no.clone(), rec);
+        drop(st);
+        if let Some(after) = self.auto_succeed_after {
+            self.succeed_later(out_refund_no, after);
+        }
         Reply { status: 200, body }
+    }
+
+    /// Like the real service: a PROCESSING refund becomes SUCCESS (and is notified) by itself.
+    fn succeed_later(&self, out_refund_no: String, after: Duration) {
+        let Some(sandbox) = self.sandbox.get().cloned() else {
+            return;
+        };
+        let handle = std::thread::Builder::new()
+            .name("wechatpay-sandbox-auto-succeed".into())
+            .spawn(move || {
+                let until = std::time::Instant::now() + after;
+                while std::time::Instant::now() < until {
+                    // A stopped or dropped sandbox ends the wait at once (stop() never joins
+                    // the thread it runs on, should the last reference be dropped here).
+                    match sandbox.upgrade() {
+                        Some(sb) if !stopping(&sb.shared.stopping) => {}
+                        _ => return,
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if let Some(sb) = sandbox.upgrade() {
+                    let processing = sb
+                        .shared
+                        .state()
+                        .refunds
+                        .get(&out_refund_no)
+                        .is_some_and(|r| r.status == RefundStatus::Processing);
+                    if processing {
+                        let _ = sb.set_refund_status(out_refund_no, RefundStatus::Success);
+                    }
+                }
+            });
+        if let Ok(h) = handle {
+            let mut all = self.senders.lock().unwrap_or_else(|e| e.into_inner());
+            all.retain(|h| !h.is_finished());
+            all.push(h);
+        }
     }
 
     fn query(&self, out_refund_no: &str, sub_mchid: Option<&str>) -> Reply {
