@@ -98,3 +98,30 @@ fn bad_flags_are_refused_with_the_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage: wechatpay-refund-sandbox"));
 }
+
+#[test]
+fn the_same_seed_gives_the_same_credentials_on_every_run() {
+    let run = |seed: &str| {
+        let mut child = Child(
+            Command::new(env!("CARGO_BIN_EXE_wechatpay-refund-sandbox"))
+                .args(["--seed", seed, "--mode", "both"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        BufReader::new(child.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let mut c: serde_json::Value = serde_json::from_str(&line).unwrap();
+        c.as_object_mut().unwrap().remove("base_url");
+        c.as_object_mut().unwrap().remove("v2");
+        c
+    };
+    let (a1, a2, b) = (run("team-a"), run("team-a"), run("team-b"));
+    assert_eq!(a1, a2);
+    assert_ne!(a1["api_v3_key"], b["api_v3_key"]);
+    assert_ne!(a1["wechatpay_public_key_id"], b["wechatpay_public_key_id"]);
+    assert_eq!(a1["api_v3_key"].as_str().unwrap().len(), 32);
+}

@@ -8,7 +8,7 @@ use wechatpay_refund::sandbox::{Sandbox, SandboxKeyMode, SandboxOptions};
 
 const USAGE: &str = "usage: wechatpay-refund-sandbox [--port N] [--host 127.0.0.1] \
 [--mode public-key|certificate|both] [--tls] [--orders FILE] [--credentials-out FILE] \
-[--auto-succeed-after 2s]
+[--auto-succeed-after 2s] [--seed S]
 
   --port N                 listen on port N (default: a free port)
   --host ADDR              listen on ADDR (default 127.0.0.1: this machine only)
@@ -16,7 +16,9 @@ const USAGE: &str = "usage: wechatpay-refund-sandbox [--port N] [--host 127.0.0.
   --tls                    serve HTTPS with a generated test CA (its PEM is in the credentials)
   --orders FILE            seed orders: a JSON array of {\"out_trade_no\", \"total\", \"transaction_id\"?}
   --credentials-out FILE   also write the credentials JSON to FILE
-  --auto-succeed-after D   refunds succeed by themselves after D (e.g. 2s, 500ms), like the real service";
+  --auto-succeed-after D   refunds succeed by themselves after D (e.g. 2s, 500ms), like the real service
+  --seed S                 the same TEST credentials on every run with the same S (keys of the
+                           repository's test vectors; API v3 key, serial and key id derived from S)";
 
 fn usage(msg: &str) -> ! {
     eprintln!("{msg}\n{USAGE}");
@@ -37,8 +39,46 @@ fn duration_ms(s: &str) -> Option<u64> {
     s.parse::<u64>().ok().map(|v| v * 1000)
 }
 
+/// The repository's TEST keys (tests/vectors/keys.json), for `--seed`.
+const TEST_KEYS: &str = include_str!("../../tests/vectors/keys.json");
+
+/// Stable TEST credentials for `seed`: the test vectors' keys, and the API v3 key, merchant
+/// serial and public key id derived from the seed (SHA-256), so that a team can check in a
+/// configuration that works on every run and every machine.
+fn seeded(options: &mut SandboxOptions, seed: &str) {
+    let keys: serde_json::Value = serde_json::from_str(TEST_KEYS).expect("the bundled test keys");
+    let k = |path: &str| {
+        keys.pointer(path)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let hash = |what: &str| {
+        let d = aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            format!("{what}:{seed}").as_bytes(),
+        );
+        d.as_ref()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>()
+    };
+    options.merchant_private_key_pem = k("/merchant/private_key_pkcs8_pem");
+    options.wechatpay_private_key_pem = k("/wechatpay_public_key/private_key_pkcs8_pem");
+    options.platform_certificate_pem = k("/platform/certificate_pem");
+    options.platform_private_key_pem = k("/platform/private_key_pkcs8_pem");
+    options.api_v3_key = Some(hash("api_v3_key")[..32].to_ascii_lowercase());
+    options.merchant_serial_no = Some(hash("merchant_serial_no")[..40].to_string());
+    let digits: String = hash("wechatpay_public_key_id")
+        .bytes()
+        .map(|b| char::from(b'0' + b % 10))
+        .take(28)
+        .collect();
+    options.wechatpay_public_key_id = Some(format!("PUB_KEY_ID_0119{digits}"));
+}
+
 fn main() {
     let mut options = SandboxOptions::default();
+    let mut seed: Option<String> = None;
     let mut orders_file: Option<String> = None;
     let mut credentials_out: Option<String> = None;
     let mut args = std::env::args().skip(1);
@@ -51,6 +91,7 @@ fn main() {
                 )
             }
             "--tls" => options.tls = true,
+            "--seed" => seed = Some(args.next().unwrap_or_else(|| usage("--seed needs a value"))),
             "--orders" => {
                 orders_file = Some(
                     args.next()
@@ -93,6 +134,9 @@ fn main() {
             }
             other => usage(&format!("unknown argument {other}")),
         }
+    }
+    if let Some(seed) = &seed {
+        seeded(&mut options, seed);
     }
     let host = options.host.clone().unwrap_or_else(|| "127.0.0.1".into());
     let sandbox = Sandbox::start_with(options).unwrap_or_else(|e| {

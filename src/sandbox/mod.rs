@@ -21,7 +21,7 @@ mod server;
 mod time;
 mod tls;
 
-use crate::config::ClientConfig;
+use crate::config::{ApiV3Key, ClientConfig};
 use crate::crypto::{self, RsaPrivateKey, RsaPublicKey};
 use crate::error::{RefundError, Result};
 use crate::refund::model::RefundStatus;
@@ -77,6 +77,21 @@ pub struct SandboxOptions {
     /// real service; `None`: refunds move only when told to.
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub auto_succeed_after_ms: Option<u64>,
+    /// Use this API v3 key (32 characters) instead of a random one.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub api_v3_key: Option<String>,
+    /// Use this merchant certificate serial (hex) instead of a random one.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub merchant_serial_no: Option<String>,
+    /// Use this WeChat Pay public key id (`PUB_KEY_ID_…`) instead of a random one.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub wechatpay_public_key_id: Option<String>,
+    /// Use this platform certificate (PEM) and its private key instead of fresh ones.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub platform_certificate_pem: Option<String>,
+    /// The private key of `platform_certificate_pem`.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub platform_private_key_pem: Option<String>,
 }
 
 /// The sandbox's TEST credentials, printable by design: point any SDK at `base_url` with them.
@@ -257,24 +272,75 @@ impl Sandbox {
         let mut rotating = Rotating::default();
         if mode != SandboxKeyMode::Certificate {
             let (wx_key, _) = key_from(options.wechatpay_private_key_pem.as_deref())?;
+            let id = match options.wechatpay_public_key_id.as_deref() {
+                Some(id) => crate::verify::check_public_key_id(id)?.to_string(),
+                None => new_public_key_id(),
+            };
             rotating.public_keys.push(WxKey {
-                id: new_public_key_id(),
+                id,
                 public_pem: wx_key.public_key().map_err(RefundError::config)?.to_pem(),
                 key: Arc::new(wx_key),
             });
         }
         if mode != SandboxKeyMode::PublicKey {
-            rotating.platforms.push(new_platform()?);
+            let platform = match (
+                options.platform_certificate_pem.as_deref(),
+                options.platform_private_key_pem.as_deref(),
+            ) {
+                (Some(cert), Some(key)) => {
+                    let c =
+                        crypto::Certificate::from_pem_with(crypto::CryptoBackend::default(), cert)
+                            .map_err(|e| {
+                                RefundError::config(format!("platform_certificate_pem: {e}"))
+                            })?;
+                    Platform {
+                        serial: c.serial_hex,
+                        cert_pem: cert.to_string(),
+                        key: Arc::new(RsaPrivateKey::from_pem(key).map_err(|e| {
+                            RefundError::config(format!("platform_private_key_pem: {e}"))
+                        })?),
+                        not_before: c.not_before,
+                        not_after: c.not_after,
+                    }
+                }
+                (None, None) => new_platform()?,
+                _ => {
+                    return Err(RefundError::config(
+                        "give platform_certificate_pem and platform_private_key_pem together",
+                    ))
+                }
+            };
+            rotating.platforms.push(platform);
         }
         let keys = Keys {
             mchid: options.mchid.unwrap_or_else(|| "1900000001".into()),
-            merchant_serial: random_hex(20),
+            merchant_serial: match options.merchant_serial_no.as_deref() {
+                Some(s)
+                    if !s.is_empty()
+                        && s.len() <= 64
+                        && s.bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    s.to_ascii_uppercase()
+                }
+                Some(s) => {
+                    return Err(RefundError::config(format!(
+                        "merchant_serial_no must be hex, got {s:?}"
+                    )))
+                }
+                None => random_hex(20),
+            },
             merchant_public: merchant_key.public_key().map_err(RefundError::config)?,
             merchant_key_pem,
-            api_v3_key: crypto::random_string(
-                32,
-                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-            ),
+            api_v3_key: match options.api_v3_key {
+                Some(k) => {
+                    ApiV3Key::new(&k)?;
+                    k
+                }
+                None => crypto::random_string(
+                    32,
+                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                ),
+            },
             rotating: std::sync::RwLock::new(rotating),
             mode,
         };
