@@ -113,6 +113,68 @@ def _signature_of(function):
         return None
 
 
+# Pythonic records: the generated record classes get a repr with name=value for every field
+# (secrets redacted) and to_dict(); they already compare by value. Added here, at import,
+# because generated code is never edited.
+_SECRET_FIELDS = ("bank_account", "real_name", "private_key", "api_key", "api_v3_key", "password")
+
+
+def _record_fields(cls):
+    import inspect
+
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None
+    if not params or any(p.kind is not p.KEYWORD_ONLY for p in params):
+        return None
+    return tuple(p.name for p in params)
+
+
+def _record_repr(self):
+    parts = []
+    for name in type(self)._wr_fields:
+        value = getattr(self, name, None)
+        if value is not None and any(s in name for s in _SECRET_FIELDS):
+            parts.append("%s=<redacted>" % name)
+        else:
+            parts.append("%s=%r" % (name, value))
+    return "%s(%s)" % (type(self).__name__, ", ".join(parts))
+
+
+def _plain(value):
+    if hasattr(value, "_wr_fields"):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, _wire._WireEnum):
+        return value.value
+    return value
+
+
+def _record_to_dict(self):
+    """The record's fields as plain Python values (nested records as dicts, enums as their wire
+    strings), e.g. for JSON. Secrets are included: do not log the result."""
+    return {name: _plain(getattr(self, name, None)) for name in type(self)._wr_fields}
+
+
+def _pythonic_records():
+    for name in _generated.__all__:
+        cls = getattr(_generated, name)
+        if not isinstance(cls, type) or issubclass(cls, BaseException) or name.endswith("Protocol"):
+            continue
+        fields = _record_fields(cls)
+        if fields is None:
+            continue
+        cls._wr_fields = fields
+        cls.__repr__ = _record_repr
+        cls.to_dict = _record_to_dict
+
+
+_pythonic_records()
+
 _speedups = _load_speedups()
 if _speedups is not None:
     _install(_speedups)
