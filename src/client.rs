@@ -209,12 +209,23 @@ impl RefundClient {
         resp: &HttpResponse,
         parse: &impl Fn(&HttpResponse, i64) -> Result<T>,
     ) -> Result<T> {
-        match parse(resp, self.clock.now_unix()) {
+        self.reverified(Need::Serial, |now| parse(resp, now))
+    }
+
+    /// `parse` as of now; on an unknown platform certificate serial (automatic download on),
+    /// the download policy for `need(serial)` and, when it brings the serial, `parse` again
+    /// over the same bytes.
+    fn reverified<T>(
+        &self,
+        need: fn(String) -> Need,
+        parse: impl Fn(i64) -> Result<T>,
+    ) -> Result<T> {
+        match parse(self.clock.now_unix()) {
             Err(RefundError::UnknownSerial { serial, request_id })
                 if self.config.download_certificates && !is_public_key_id(&serial) =>
             {
-                match self.refresh_certificates(Need::Serial(serial.clone())) {
-                    Ok(()) => parse(resp, self.clock.now_unix()),
+                match self.refresh_certificates(need(serial.clone())) {
+                    Ok(()) => parse(self.clock.now_unix()),
                     Err(_) => Err(RefundError::UnknownSerial { serial, request_id }),
                 }
             }
@@ -249,13 +260,14 @@ impl RefundClient {
                 Need::Freshness | Need::Explicit => false,
             }
         };
+        let unavailable = |reason: String| RefundError::Certificate {
+            serial: need.serial().unwrap_or_default().to_string(),
+            reason,
+            request_id: None,
+        };
         match config.refresher.begin(&need, satisfied) {
             Decision::Satisfied => Ok(()),
-            Decision::Refused(why) => Err(RefundError::Certificate {
-                serial: need.serial().unwrap_or_default().to_string(),
-                reason: format!("no certificate download: {why}"),
-                request_id: None,
-            }),
+            Decision::Refused(why) => Err(unavailable(format!("no certificate download: {why}"))),
             Decision::Download(started) => {
                 let outcome = self.download_certificates();
                 let record = match &outcome {
@@ -267,11 +279,9 @@ impl RefundClient {
                 if satisfied() || matches!(need, Need::Freshness | Need::Explicit) {
                     Ok(())
                 } else {
-                    Err(RefundError::Certificate {
-                        serial: need.serial().unwrap_or_default().to_string(),
-                        reason: "not in the downloaded platform certificates".into(),
-                        request_id: None,
-                    })
+                    Err(unavailable(
+                        "not in the downloaded platform certificates".into(),
+                    ))
                 }
             }
         }
@@ -284,8 +294,8 @@ impl RefundClient {
         req.timeout_ms = Some(self.config.options.deadline_ms);
         let resp = self.transport.send(req)?;
         let now = self.clock.now_unix();
-        let trusted = self.config.keys.ring().clone();
-        let downloaded = certificates::parse_download(&self.config, &trusted, &resp, now)?;
+        let downloaded =
+            certificates::parse_download(&self.config, &self.config.keys.ring(), &resp, now)?;
         let serials = downloaded
             .iter()
             .map(|d| normalize_serial(&d.certificate.serial_hex))
@@ -305,14 +315,7 @@ impl RefundClient {
             return;
         }
         let now = self.clock.now_unix();
-        let newest = self
-            .config
-            .keys
-            .ring()
-            .certificates()
-            .iter()
-            .map(|c| c.not_after)
-            .max();
+        let newest = self.config.keys.ring().newest_certificate_expiry();
         if !self.config.refresher.refresh_due(now, newest) {
             return;
         }
@@ -451,19 +454,9 @@ impl RefundClient {
             )
         };
         let now = self.clock.now_unix();
-        // A new platform certificate: refresh (single-flight, rate-limited: anyone can POST a
-        // forged notification) and verify the same bytes again.
-        let note = match parse(now) {
-            Err(RefundError::UnknownSerial { serial, request_id })
-                if self.config.download_certificates && !is_public_key_id(&serial) =>
-            {
-                match self.refresh_certificates(Need::NotifiedSerial(serial.clone())) {
-                    Ok(()) => parse(self.clock.now_unix()),
-                    Err(_) => Err(RefundError::UnknownSerial { serial, request_id }),
-                }
-            }
-            other => other,
-        }?;
+        // A new platform certificate: refresh (single-flight, rate-limited, never waiting: anyone
+        // can POST a forged notification) and verify the same bytes again.
+        let note = self.reverified(Need::NotifiedSerial, parse)?;
         notify::check_merchant(&note, &self.config.mchid, self.config.service_provider)?;
         if let Some(guard) = &self.replay_guard {
             // Only verified notifications reach the guard: unverified nonces cannot fill it.

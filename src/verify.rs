@@ -88,19 +88,15 @@ pub struct KeyRing {
     entries: Vec<Entry>,
 }
 
-fn lookup_form(serial: &str) -> String {
+/// The lookup form of a serial: public key ids as given, certificate serials in uppercase hex
+/// without leading zeros.
+pub fn normalize_serial(serial: &str) -> String {
     let s = serial.trim();
     if s.starts_with("PUB_KEY_ID_") {
         s.to_string()
     } else {
         normalize_hex(s)
     }
-}
-
-/// The lookup form of a serial: public key ids as given, certificate serials in uppercase hex
-/// without leading zeros.
-pub fn normalize_serial(serial: &str) -> String {
-    lookup_form(serial)
 }
 
 /// Whether a `Wechatpay-Serial` names a WeChat Pay public key (else a certificate serial).
@@ -120,7 +116,7 @@ impl KeyRing {
         let key = RsaPublicKey::from_pem_with(backend, pem)
             .map_err(|e| RefundError::config(format!("wechatpay_public_key_pem ({id}): {e}")))?;
         self.insert(Entry {
-            lookup: lookup_form(id),
+            lookup: normalize_serial(id),
             id: id.to_string(),
             kind: KeyKind::WechatpayPublicKey,
             key: Arc::new(key),
@@ -140,7 +136,7 @@ impl KeyRing {
     pub(crate) fn add_parsed_certificate(&mut self, cert: Certificate) -> String {
         let serial = cert.serial_hex.clone();
         self.insert(Entry {
-            lookup: lookup_form(&serial),
+            lookup: normalize_serial(&serial),
             id: serial.clone(),
             kind: KeyKind::PlatformCertificate,
             key: Arc::new(cert.public_key),
@@ -152,7 +148,7 @@ impl KeyRing {
     /// Add an already parsed key under an id (used by the sandbox and for rotation).
     pub fn add_key(&mut self, id: &str, kind: KeyKind, key: RsaPublicKey) {
         self.insert(Entry {
-            lookup: lookup_form(id),
+            lookup: normalize_serial(id),
             id: id.to_string(),
             kind,
             key: Arc::new(key),
@@ -162,7 +158,7 @@ impl KeyRing {
 
     /// Remove the key or certificate under `id`; whether one was there.
     pub fn remove(&mut self, id: &str) -> bool {
-        let lookup = lookup_form(id);
+        let lookup = normalize_serial(id);
         let before = self.entries.len();
         self.entries.retain(|e| e.lookup != lookup);
         self.entries.len() != before
@@ -176,7 +172,7 @@ impl KeyRing {
     /// The key for a `Wechatpay-Serial` value (hex serials compared case-insensitively,
     /// leading zeros ignored), whatever its validity.
     pub fn find(&self, serial: &str) -> Option<&RsaPublicKey> {
-        let lookup = lookup_form(serial);
+        let lookup = normalize_serial(serial);
         self.entries
             .iter()
             .find(|e| e.lookup == lookup)
@@ -186,7 +182,7 @@ impl KeyRing {
     /// The key for a `Wechatpay-Serial` value at unix time `now`: an expired (or not yet
     /// valid) platform certificate never verifies anything.
     pub fn find_at(&self, serial: &str, now: i64) -> Lookup<'_> {
-        let lookup = lookup_form(serial);
+        let lookup = normalize_serial(serial);
         match self.entries.iter().find(|e| e.lookup == lookup) {
             None => Lookup::Unknown,
             Some(Entry {
@@ -247,6 +243,14 @@ impl KeyRing {
                 })
             })
             .collect()
+    }
+
+    /// The latest `not_after` of the platform certificates held.
+    pub fn newest_certificate_expiry(&self) -> Option<i64> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.validity.map(|(_, na)| na))
+            .max()
     }
 
     /// Whether a platform certificate valid at `now` is held.

@@ -163,18 +163,8 @@ fn main() {
         }
     }
     let c = sandbox.credentials();
-    let mut json = serde_json::json!({
-        "base_url": c.base_url,
-        "mchid": c.mchid,
-        "merchant_serial_no": c.merchant_serial_no,
-        "merchant_private_key_pem": c.merchant_private_key_pem,
-        "api_v3_key": c.api_v3_key,
-        "wechatpay_public_key_id": c.wechatpay_public_key_id,
-        "wechatpay_public_key_pem": c.wechatpay_public_key_pem,
-        "platform_certificate_serial_no": c.platform_certificate_serial_no,
-        "platform_certificate_pem": c.platform_certificate_pem,
-        "_warning": "TEST credentials generated for this sandbox run only",
-    });
+    let mut json = serde_json::json!(c);
+    json["_warning"] = "TEST credentials generated for this sandbox run only".into();
     // Legacy v2 (XML, client certificate): its own HTTPS base URL.
     if let Ok(v2) = sandbox.v2_credentials() {
         json["v2"] = serde_json::json!({

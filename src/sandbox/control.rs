@@ -81,22 +81,7 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> Answer {
         crate::sandbox::server::percent_decode(s).ok_or_else(|| bad("bad percent-encoding"))
     };
     match (method, parts.as_slice()) {
-        ("GET", ["credentials"]) => {
-            let c = sb.credentials();
-            Ok((
-                200,
-                json!({
-                    "mchid": c.mchid, "merchant_serial_no": c.merchant_serial_no,
-                    "merchant_private_key_pem": c.merchant_private_key_pem,
-                    "api_v3_key": c.api_v3_key,
-                    "wechatpay_public_key_id": c.wechatpay_public_key_id,
-                    "wechatpay_public_key_pem": c.wechatpay_public_key_pem,
-                    "platform_certificate_serial_no": c.platform_certificate_serial_no,
-                    "platform_certificate_pem": c.platform_certificate_pem,
-                    "base_url": c.base_url, "tls_ca_pem": c.tls_ca_pem,
-                }),
-            ))
-        }
+        ("GET", ["credentials"]) => Ok((200, json!(sb.credentials()))),
         ("POST", ["orders"]) => {
             let m = object(body)?;
             let out_trade_no = string(&m, "out_trade_no")?;

@@ -95,7 +95,8 @@ pub struct SandboxOptions {
 }
 
 /// The sandbox's TEST credentials, printable by design: point any SDK at `base_url` with them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised (field names as here) by the control API and the standalone binary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct SandboxCredentials {
     /// Merchant id.
