@@ -33,10 +33,10 @@ use crate::error::RefundError;
 use crate::refund::model::{
     AbnormalRefundKind, AbnormalRefundRequest, CreateRefundRequest, FromAccount, FundsAccount,
     FundsFrom, GoodsDetailInput, NotificationAmount, NotificationEventType, Promotion,
-    PromotionGoodsDetail, PromotionScope, PromotionType, Refund, RefundAmountInput, RefundChannel,
-    RefundNotification, RefundStatus, RequestFundsAccount,
+    PromotionGoodsDetail, PromotionScope, PromotionType, Refund, RefundAmount, RefundAmountInput,
+    RefundChannel, RefundNotification, RefundStatus, RequestFundsAccount,
 };
-use crate::transport::HttpRequest;
+use crate::transport::{HttpHeader, HttpRequest, HttpResponse};
 use crate::verify::{verify_signature, SignatureHeaders};
 use crate::RefundClient;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -46,6 +46,75 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+// ---------------------------------------------------------------------------------------------
+// Record conversions
+
+/// The field names of a Rust record as the generated Python class has them (`install` compares
+/// them with the class's `__init__` parameters, so a mismatched generated module is refused).
+trait PyFields {
+    /// The record's name, which is also the generated class's name.
+    const CLASS: &'static str;
+    const FIELDS: &'static [&'static str];
+}
+
+/// Declares a record's fields for `install`'s check; the pattern has no `..`, so a field added
+/// to the Rust record makes this a compile error until it is listed.
+macro_rules! py_fields {
+    ($ty:ident { $($field:ident),+ $(,)? }) => {
+        impl PyFields for $ty {
+            const CLASS: &'static str = stringify!($ty);
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+        }
+        const _: fn(&$ty) = |v| {
+            let $ty { $($field: _),+ } = v;
+        };
+    };
+}
+
+/// A reader of a generated record: `fn NAME(&Bound<PyAny>) -> PyResult<TYPE>`, one getter per
+/// field (`getter(&attribute) -> PyResult<field type>`), the attribute named after the field.
+/// The struct literal must name every field (a compile error otherwise).
+macro_rules! py_input {
+    (fn $name:ident -> $ty:ident { $($field:ident: $get:expr),+ $(,)? }) => {
+        py_fields!($ty { $($field),+ });
+        fn $name(o: &Bound<'_, PyAny>) -> PyResult<$ty> {
+            let py = o.py();
+            Ok($ty {
+                $($field: ($get)(&o.getattr(intern!(py, stringify!($field)))?)?,)+
+            })
+        }
+    };
+}
+
+/// A builder of a generated record from a Rust one: the Rust value is destructured without
+/// `..` (a field added in Rust is a compile error until it is converted here) and each
+/// attribute is named after its field, set in declaration order (the order the generated
+/// `__init__` assigns them, which keeps CPython's shared-key instance dictionaries).
+macro_rules! py_output {
+    (fn $name:ident($py:ident, $g:ident, $v:ident: $ty:ident) -> $class:ident {
+        $($field:ident => $conv:expr),+ $(,)?
+    }) => {
+        py_output!(fn $name($py, $g, $v: $ty) -> $class, fields declared by py_input {
+            $($field => $conv),+
+        });
+        impl PyFields for $ty {
+            const CLASS: &'static str = stringify!($ty);
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+        }
+    };
+    // A record that is also read (`py_input!` declared its fields).
+    (fn $name:ident($py:ident, $g:ident, $v:ident: $ty:ident) -> $class:ident, fields declared by py_input {
+        $($field:ident => $conv:expr),+ $(,)?
+    }) => {
+        fn $name<'py>($py: Python<'py>, $g: &Generated, $v: &$ty) -> PyResult<Bound<'py, PyAny>> {
+            let $ty { $($field),+ } = $v;
+            let obj = new_instance($py, $g, &$g.$class)?;
+            $( obj.setattr(intern!($py, stringify!($field)), $conv)?; )+
+            Ok(obj)
+        }
+    };
+}
 
 /// The generated module's classes and helpers, captured once by `install`.
 struct Generated {
@@ -197,10 +266,81 @@ fn install(module: &Bound<'_, PyAny>, lift_error: &Bound<'_, PyAny>) -> PyResult
         refund_notification: class("RefundNotification")?,
         enums,
     };
+    // Every record the accelerator reads or builds has exactly the generated class's fields.
+    let inspect = py.import("inspect")?;
+    for (class, fields) in RECORDS {
+        check_fields(module, &inspect, class, fields)?;
+    }
     // A second install (a reload) keeps the first capture: the classes are the same objects
     // for as long as the process lives.
     let _ = GENERATED.set(py, g);
     Ok(())
+}
+
+/// The records the accelerator converts: (class name, Rust field names).
+const RECORDS: &[(&str, &[&str])] = &[
+    record_fields::<FundsFrom>(),
+    record_fields::<GoodsDetailInput>(),
+    record_fields::<RefundAmountInput>(),
+    record_fields::<CreateRefundRequest>(),
+    record_fields::<AbnormalRefundRequest>(),
+    record_fields::<WechatpayPublicKey>(),
+    record_fields::<ClientOptions>(),
+    record_fields::<HttpResponse>(),
+    record_fields::<HttpHeader>(),
+    record_fields::<HttpRequest>(),
+    record_fields::<PromotionGoodsDetail>(),
+    record_fields::<Promotion>(),
+    record_fields::<RefundAmount>(),
+    record_fields::<Refund>(),
+    record_fields::<NotificationAmount>(),
+    record_fields::<RefundNotification>(),
+];
+
+const fn record_fields<T: PyFields>() -> (&'static str, &'static [&'static str]) {
+    (T::CLASS, T::FIELDS)
+}
+
+/// The generated class `name` must take exactly `fields` (its `__init__` parameters): otherwise
+/// the generated module is not the one this library was built with, and the accelerator would
+/// drop or invent attributes. Refused with the difference.
+fn check_fields(
+    module: &Bound<'_, PyAny>,
+    inspect: &Bound<'_, PyModule>,
+    name: &str,
+    fields: &[&str],
+) -> PyResult<()> {
+    let py = module.py();
+    let init = module.getattr(name)?.getattr(intern!(py, "__init__"))?;
+    let params = inspect
+        .call_method1(intern!(py, "signature"), (init,))?
+        .getattr(intern!(py, "parameters"))?;
+    let mut generated: Vec<String> = Vec::new();
+    for p in params.try_iter()? {
+        let p: String = p?.extract()?;
+        if p != "self" {
+            generated.push(p);
+        }
+    }
+    let missing: Vec<&str> = generated
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !fields.contains(p))
+        .collect();
+    let extra: Vec<&str> = fields
+        .iter()
+        .copied()
+        .filter(|f| !generated.iter().any(|p| p == f))
+        .collect();
+    if missing.is_empty() && extra.is_empty() {
+        return Ok(());
+    }
+    Err(PyValueError::new_err(format!(
+        "{name}: the generated class has fields this library does not know: [{}]; and lacks: \
+         [{}]. The generated module does not match this library",
+        missing.join(", "),
+        extra.join(", ")
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,67 +581,81 @@ fn get_enum<T: WireEnum>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
     }
 }
 
-fn funds_from_py(o: &Bound<'_, PyAny>) -> PyResult<FundsFrom> {
-    let py = o.py();
-    Ok(FundsFrom {
-        account: get_enum(&o.getattr(intern!(py, "account"))?)?,
-        amount: get_i64(&o.getattr(intern!(py, "amount"))?)?,
-    })
-}
+// Records read from Python: `py_input!` writes the reader as a struct literal whose field names
+// are the attribute names (`stringify!`), so a field added to the Rust record is a compile error
+// here, and `install` checks the generated class has exactly these fields (`PyFields`).
 
-fn goods_detail_input_py(o: &Bound<'_, PyAny>) -> PyResult<GoodsDetailInput> {
-    let py = o.py();
-    Ok(GoodsDetailInput {
-        merchant_goods_id: get_str(&o.getattr(intern!(py, "merchant_goods_id"))?)?,
-        unit_price: get_i64(&o.getattr(intern!(py, "unit_price"))?)?,
-        refund_amount: get_i64(&o.getattr(intern!(py, "refund_amount"))?)?,
-        refund_quantity: get_i64(&o.getattr(intern!(py, "refund_quantity"))?)?,
-        wechatpay_goods_id: get_opt_str(&o.getattr(intern!(py, "wechatpay_goods_id"))?)?,
-        goods_name: get_opt_str(&o.getattr(intern!(py, "goods_name"))?)?,
-    })
-}
+py_input!(fn funds_from_py -> FundsFrom {
+    account: get_enum,
+    amount: get_i64,
+});
 
-fn create_refund_request_py(o: &Bound<'_, PyAny>) -> PyResult<CreateRefundRequest> {
-    let py = o.py();
-    let amount = o.getattr(intern!(py, "amount"))?;
-    let funds_account = o.getattr(intern!(py, "funds_account"))?;
-    Ok(CreateRefundRequest {
-        out_refund_no: get_str(&o.getattr(intern!(py, "out_refund_no"))?)?,
-        amount: RefundAmountInput {
-            refund: get_i64(&amount.getattr(intern!(py, "refund"))?)?,
-            total: get_i64(&amount.getattr(intern!(py, "total"))?)?,
-            currency: get_str(&amount.getattr(intern!(py, "currency"))?)?,
-            from: get_list(&amount.getattr(intern!(py, "_from"))?, funds_from_py)?,
-        },
-        transaction_id: get_opt_str(&o.getattr(intern!(py, "transaction_id"))?)?,
-        out_trade_no: get_opt_str(&o.getattr(intern!(py, "out_trade_no"))?)?,
-        sub_mchid: get_opt_str(&o.getattr(intern!(py, "sub_mchid"))?)?,
-        reason: get_opt_str(&o.getattr(intern!(py, "reason"))?)?,
-        notify_url: get_opt_str(&o.getattr(intern!(py, "notify_url"))?)?,
-        funds_account: if funds_account.is_none() {
-            None
-        } else {
-            Some(get_enum(&funds_account)?)
-        },
-        goods_detail: get_list(
-            &o.getattr(intern!(py, "goods_detail"))?,
-            goods_detail_input_py,
-        )?,
-    })
-}
+py_input!(fn goods_detail_input_py -> GoodsDetailInput {
+    merchant_goods_id: get_str,
+    unit_price: get_i64,
+    refund_amount: get_i64,
+    refund_quantity: get_i64,
+    wechatpay_goods_id: get_opt_str,
+    goods_name: get_opt_str,
+});
 
-fn abnormal_refund_request_py(o: &Bound<'_, PyAny>) -> PyResult<AbnormalRefundRequest> {
-    let py = o.py();
-    Ok(AbnormalRefundRequest {
-        refund_id: get_str(&o.getattr(intern!(py, "refund_id"))?)?,
-        out_refund_no: get_str(&o.getattr(intern!(py, "out_refund_no"))?)?,
-        kind: get_enum(&o.getattr(intern!(py, "kind"))?)?,
-        sub_mchid: get_opt_str(&o.getattr(intern!(py, "sub_mchid"))?)?,
-        bank_type: get_opt_str(&o.getattr(intern!(py, "bank_type"))?)?,
-        bank_account: get_opt_str(&o.getattr(intern!(py, "bank_account"))?)?,
-        real_name: get_opt_str(&o.getattr(intern!(py, "real_name"))?)?,
-    })
-}
+py_input!(fn refund_amount_input_py -> RefundAmountInput {
+    refund: get_i64,
+    total: get_i64,
+    currency: get_str,
+    funds_from: |o| get_list(o, funds_from_py),
+});
+
+py_input!(fn create_refund_request_py -> CreateRefundRequest {
+    out_refund_no: get_str,
+    amount: refund_amount_input_py,
+    transaction_id: get_opt_str,
+    out_trade_no: get_opt_str,
+    sub_mchid: get_opt_str,
+    reason: get_opt_str,
+    notify_url: get_opt_str,
+    funds_account: |o: &Bound<'_, PyAny>| if o.is_none() { Ok(None) } else { get_enum(o).map(Some) },
+    goods_detail: |o| get_list(o, goods_detail_input_py),
+});
+
+py_input!(fn abnormal_refund_request_py -> AbnormalRefundRequest {
+    refund_id: get_str,
+    out_refund_no: get_str,
+    kind: get_enum,
+    sub_mchid: get_opt_str,
+    bank_type: get_opt_str,
+    bank_account: get_opt_str,
+    real_name: get_opt_str,
+});
+
+py_input!(fn wechatpay_public_key_py -> WechatpayPublicKey {
+    id: get_str,
+    pem: get_str,
+});
+
+py_input!(fn client_options_py -> ClientOptions {
+    backup_base_url: get_opt_str,
+    user_agent: get_opt_str,
+    connect_timeout_ms: get_u64,
+    read_timeout_ms: get_u64,
+    max_attempts: get_u32,
+    deadline_ms: get_u64,
+    initial_backoff_ms: get_u64,
+    max_backoff_ms: get_u64,
+    max_response_bytes: get_u64,
+    allow_http_notify_url: |o: &Bound<'_, PyAny>| o.is_truthy(),
+    trust_roots_pem: |o| get_list(o, get_str),
+    rate_limit: |o: &Bound<'_, PyAny>| o.is_truthy(),
+    replay_guard_capacity: get_u32,
+});
+
+// `HttpResponse` (and its `HttpHeader`s) are read in place, borrowed (see
+// `parse_refund_response`); the field list is declared, and proven exhaustive, for `install`.
+py_fields!(HttpResponse {
+    status,
+    headers,
+    body
+});
 
 /// `dict[str, str]` like the generated map converter (`.items()`), owned.
 fn header_map_py(o: &Bound<'_, PyAny>) -> PyResult<HashMap<String, String>> {
@@ -514,32 +668,11 @@ fn header_map_py(o: &Bound<'_, PyAny>) -> PyResult<HashMap<String, String>> {
     })
 }
 
-fn client_options_py(o: &Bound<'_, PyAny>) -> PyResult<ClientOptions> {
-    let py = o.py();
-    Ok(ClientOptions {
-        backup_base_url: get_opt_str(&o.getattr(intern!(py, "backup_base_url"))?)?,
-        user_agent: get_opt_str(&o.getattr(intern!(py, "user_agent"))?)?,
-        connect_timeout_ms: get_u64(&o.getattr(intern!(py, "connect_timeout_ms"))?)?,
-        read_timeout_ms: get_u64(&o.getattr(intern!(py, "read_timeout_ms"))?)?,
-        max_attempts: get_u32(&o.getattr(intern!(py, "max_attempts"))?)?,
-        deadline_ms: get_u64(&o.getattr(intern!(py, "deadline_ms"))?)?,
-        initial_backoff_ms: get_u64(&o.getattr(intern!(py, "initial_backoff_ms"))?)?,
-        max_backoff_ms: get_u64(&o.getattr(intern!(py, "max_backoff_ms"))?)?,
-        max_response_bytes: get_u64(&o.getattr(intern!(py, "max_response_bytes"))?)?,
-        allow_http_notify_url: o
-            .getattr(intern!(py, "allow_http_notify_url"))?
-            .is_truthy()?,
-        trust_roots_pem: get_list(&o.getattr(intern!(py, "trust_roots_pem"))?, get_str)?,
-        rate_limit: o.getattr(intern!(py, "rate_limit"))?.is_truthy()?,
-        replay_guard_capacity: get_u32(&o.getattr(intern!(py, "replay_guard_capacity"))?)?,
-    })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rust -> Python: instances of the generated classes
 
 /// A bare instance of a generated record class, as `object.__new__(cls)` makes it, without the
-/// generated `__init__` (which would only assign the attributes `record!` then sets one by one,
+/// generated `__init__` (which would only assign the attributes `py_output!` then sets one by one,
 /// in the same order, so the instance keeps CPython's compact shared-key attribute storage).
 /// The class's `tp_new` slot is called directly: the same function `object.__new__` reaches,
 /// without building two argument tuples on the way.
@@ -565,14 +698,6 @@ fn new_instance<'py>(
         let obj = tp_new(tp, g.empty_tuple.as_ptr(), std::ptr::null_mut());
         Bound::from_owned_ptr_or_err(py, obj)
     }
-}
-
-macro_rules! record {
-    ($py:expr, $g:expr, $class:expr; $($key:literal => $value:expr),+ $(,)?) => {{
-        let obj = new_instance($py, $g, $class)?;
-        $( obj.setattr(intern!($py, $key), $value)?; )+
-        obj
-    }};
 }
 
 fn py_opt_str<'py>(py: Python<'py>, v: &Option<String>) -> Bound<'py, PyAny> {
@@ -612,16 +737,10 @@ fn py_opt_enum<'py, T: WireEnum>(
     }
 }
 
-fn py_funds_from<'py>(
-    py: Python<'py>,
-    g: &Generated,
-    v: &FundsFrom,
-) -> PyResult<Bound<'py, PyAny>> {
-    Ok(record!(py, g, &g.funds_from;
-        "account" => py_enum(py, &g.enums.from_account, &v.account)?,
-        "amount" => v.amount,
-    ))
-}
+py_output!(fn py_funds_from(py, g, v: FundsFrom) -> funds_from, fields declared by py_input {
+    account => py_enum(py, &g.enums.from_account, account)?,
+    amount => *amount,
+});
 
 fn py_list<'py, T>(
     py: Python<'py>,
@@ -636,122 +755,101 @@ fn py_list<'py, T>(
     Ok(list)
 }
 
-fn py_goods_detail<'py>(
-    py: Python<'py>,
-    g: &Generated,
-    v: &PromotionGoodsDetail,
-) -> PyResult<Bound<'py, PyAny>> {
-    Ok(record!(py, g, &g.promotion_goods_detail;
-        "merchant_goods_id" => py_opt_str(py, &v.merchant_goods_id),
-        "wechatpay_goods_id" => py_opt_str(py, &v.wechatpay_goods_id),
-        "goods_id" => py_opt_str(py, &v.goods_id),
-        "goods_name" => py_opt_str(py, &v.goods_name),
-        "unit_price" => v.unit_price,
-        "refund_amount" => py_opt_i64(py, v.refund_amount)?,
-        "refund_quantity" => py_opt_i64(py, v.refund_quantity)?,
-        "quantity" => py_opt_i64(py, v.quantity)?,
-        "discount_amount" => py_opt_i64(py, v.discount_amount)?,
-        "goods_remark" => py_opt_str(py, &v.goods_remark),
-    ))
-}
+py_output!(fn py_goods_detail(py, g, v: PromotionGoodsDetail) -> promotion_goods_detail {
+    merchant_goods_id => py_opt_str(py, merchant_goods_id),
+    wechatpay_goods_id => py_opt_str(py, wechatpay_goods_id),
+    goods_id => py_opt_str(py, goods_id),
+    goods_name => py_opt_str(py, goods_name),
+    unit_price => *unit_price,
+    refund_amount => py_opt_i64(py, *refund_amount)?,
+    refund_quantity => py_opt_i64(py, *refund_quantity)?,
+    quantity => py_opt_i64(py, *quantity)?,
+    discount_amount => py_opt_i64(py, *discount_amount)?,
+    goods_remark => py_opt_str(py, goods_remark),
+});
 
-fn py_promotion<'py>(py: Python<'py>, g: &Generated, v: &Promotion) -> PyResult<Bound<'py, PyAny>> {
-    Ok(record!(py, g, &g.promotion;
-        "coupon_id" => py_opt_str(py, &v.coupon_id),
-        "name" => py_opt_str(py, &v.name),
-        "scope" => py_opt_enum(py, &g.enums.promotion_scope, &v.scope)?,
-        "promotion_type" => py_opt_enum(py, &g.enums.promotion_type, &v.promotion_type)?,
-        "amount" => v.amount,
-        "refund_amount" => py_opt_i64(py, v.refund_amount)?,
-        "stock_id" => py_opt_str(py, &v.stock_id),
-        "wechatpay_contribute" => py_opt_i64(py, v.wechatpay_contribute)?,
-        "merchant_contribute" => py_opt_i64(py, v.merchant_contribute)?,
-        "other_contribute" => py_opt_i64(py, v.other_contribute)?,
-        "currency" => py_opt_str(py, &v.currency),
-        "goods_detail" => py_list(py, g, &v.goods_detail, py_goods_detail)?,
-    ))
-}
+py_output!(fn py_promotion(py, g, v: Promotion) -> promotion {
+    coupon_id => py_opt_str(py, coupon_id),
+    name => py_opt_str(py, name),
+    scope => py_opt_enum(py, &g.enums.promotion_scope, scope)?,
+    promotion_type => py_opt_enum(py, &g.enums.promotion_type, promotion_type)?,
+    amount => *amount,
+    refund_amount => py_opt_i64(py, *refund_amount)?,
+    stock_id => py_opt_str(py, stock_id),
+    wechatpay_contribute => py_opt_i64(py, *wechatpay_contribute)?,
+    merchant_contribute => py_opt_i64(py, *merchant_contribute)?,
+    other_contribute => py_opt_i64(py, *other_contribute)?,
+    currency => py_opt_str(py, currency),
+    goods_detail => py_list(py, g, goods_detail, py_goods_detail)?,
+});
 
-fn py_refund<'py>(py: Python<'py>, g: &Generated, v: &Refund) -> PyResult<Bound<'py, PyAny>> {
-    let a = &v.amount;
-    let amount = record!(py, g, &g.refund_amount;
-        "total" => a.total,
-        "refund" => a.refund,
-        "_from" => py_list(py, g, &a.from, py_funds_from)?,
-        "payer_total" => a.payer_total,
-        "payer_refund" => a.payer_refund,
-        "settlement_refund" => a.settlement_refund,
-        "settlement_total" => a.settlement_total,
-        "discount_refund" => a.discount_refund,
-        "currency" => &a.currency,
-        "refund_fee" => py_opt_i64(py, a.refund_fee)?,
-    );
-    Ok(record!(py, g, &g.refund;
-        "refund_id" => &v.refund_id,
-        "out_refund_no" => &v.out_refund_no,
-        "transaction_id" => &v.transaction_id,
-        "out_trade_no" => &v.out_trade_no,
-        "channel" => py_enum(py, &g.enums.refund_channel, &v.channel)?,
-        "user_received_account" => &v.user_received_account,
-        "success_time" => py_opt_str(py, &v.success_time),
-        "create_time" => &v.create_time,
-        "status" => py_enum(py, &g.enums.refund_status, &v.status)?,
-        "funds_account" => py_enum(py, &g.enums.funds_account, &v.funds_account)?,
-        "amount" => amount,
-        "promotion_detail" => py_list(py, g, &v.promotion_detail, py_promotion)?,
-        "raw_json" => &v.raw_json,
-    ))
-}
+py_output!(fn py_refund_amount(py, g, v: RefundAmount) -> refund_amount {
+    total => *total,
+    refund => *refund,
+    funds_from => py_list(py, g, funds_from, py_funds_from)?,
+    payer_total => *payer_total,
+    payer_refund => *payer_refund,
+    settlement_refund => *settlement_refund,
+    settlement_total => *settlement_total,
+    discount_refund => *discount_refund,
+    currency => currency,
+    refund_fee => py_opt_i64(py, *refund_fee)?,
+});
 
-fn py_notification<'py>(
-    py: Python<'py>,
-    g: &Generated,
-    v: &RefundNotification,
-) -> PyResult<Bound<'py, PyAny>> {
-    let a: &NotificationAmount = &v.amount;
-    let amount = record!(py, g, &g.notification_amount;
-        "total" => a.total,
-        "refund" => a.refund,
-        "payer_total" => a.payer_total,
-        "payer_refund" => a.payer_refund,
-    );
-    Ok(record!(py, g, &g.refund_notification;
-        "id" => &v.id,
-        "create_time" => &v.create_time,
-        "event_type" => py_enum(py, &g.enums.notification_event_type, &v.event_type)?,
-        "summary" => &v.summary,
-        "mchid" => py_opt_str(py, &v.mchid),
-        "sp_mchid" => py_opt_str(py, &v.sp_mchid),
-        "sub_mchid" => py_opt_str(py, &v.sub_mchid),
-        "out_trade_no" => &v.out_trade_no,
-        "transaction_id" => &v.transaction_id,
-        "out_refund_no" => &v.out_refund_no,
-        "refund_id" => &v.refund_id,
-        "refund_status" => py_enum(py, &g.enums.refund_status, &v.refund_status)?,
-        "success_time" => py_opt_str(py, &v.success_time),
-        "user_received_account" => &v.user_received_account,
-        "amount" => amount,
-        "raw_json" => &v.raw_json,
-    ))
-}
+py_output!(fn py_refund(py, g, v: Refund) -> refund {
+    refund_id => refund_id,
+    out_refund_no => out_refund_no,
+    transaction_id => transaction_id,
+    out_trade_no => out_trade_no,
+    channel => py_enum(py, &g.enums.refund_channel, channel)?,
+    user_received_account => user_received_account,
+    success_time => py_opt_str(py, success_time),
+    create_time => create_time,
+    status => py_enum(py, &g.enums.refund_status, status)?,
+    funds_account => py_enum(py, &g.enums.funds_account, funds_account)?,
+    amount => py_refund_amount(py, g, amount)?,
+    promotion_detail => py_list(py, g, promotion_detail, py_promotion)?,
+    raw_json => raw_json,
+});
 
-fn py_http_request<'py>(
-    py: Python<'py>,
-    g: &Generated,
-    v: &HttpRequest,
-) -> PyResult<Bound<'py, PyAny>> {
-    let headers = PyList::empty(py);
-    for h in &v.headers {
-        headers.append(record!(py, g, &g.http_header; "name" => &h.name, "value" => &h.value))?;
-    }
-    Ok(record!(py, g, &g.http_request;
-        "method" => &v.method,
-        "url" => &v.url,
-        "headers" => headers,
-        "body" => PyBytes::new(py, &v.body),
-        "timeout_ms" => v.timeout_ms,
-    ))
-}
+py_output!(fn py_notification_amount(py, g, v: NotificationAmount) -> notification_amount {
+    total => *total,
+    refund => *refund,
+    payer_total => *payer_total,
+    payer_refund => *payer_refund,
+});
+
+py_output!(fn py_notification(py, g, v: RefundNotification) -> refund_notification {
+    id => id,
+    create_time => create_time,
+    event_type => py_enum(py, &g.enums.notification_event_type, event_type)?,
+    summary => summary,
+    mchid => py_opt_str(py, mchid),
+    sp_mchid => py_opt_str(py, sp_mchid),
+    sub_mchid => py_opt_str(py, sub_mchid),
+    out_trade_no => out_trade_no,
+    transaction_id => transaction_id,
+    out_refund_no => out_refund_no,
+    refund_id => refund_id,
+    refund_status => py_enum(py, &g.enums.refund_status, refund_status)?,
+    success_time => py_opt_str(py, success_time),
+    user_received_account => user_received_account,
+    amount => py_notification_amount(py, g, amount)?,
+    raw_json => raw_json,
+});
+
+py_output!(fn py_http_header(py, g, v: HttpHeader) -> http_header {
+    name => name,
+    value => value,
+});
+
+py_output!(fn py_http_request(py, g, v: HttpRequest) -> http_request {
+    method => method,
+    url => url,
+    headers => py_list(py, g, headers, py_http_header)?,
+    body => PyBytes::new(py, body),
+    timeout_ms => *timeout_ms,
+});
 
 // ---------------------------------------------------------------------------------------------
 // The accelerated calls. Signatures are the generated ones (positional or keyword).
@@ -929,12 +1027,7 @@ fn new_client_config(
     let key_id = get_opt_str_arg(wechatpay_public_key_id)?;
     let key_pem_wx = get_opt_str_arg(wechatpay_public_key_pem)?;
     let public_keys = match wechatpay_public_keys {
-        Some(v) if !v.is_none() => get_list(v, |k| {
-            Ok(WechatpayPublicKey {
-                id: get_str(&k.getattr(intern!(py, "id"))?)?,
-                pem: get_str(&k.getattr(intern!(py, "pem"))?)?,
-            })
-        })?,
+        Some(v) if !v.is_none() => get_list(v, wechatpay_public_key_py)?,
         _ => Vec::new(),
     };
     let certs = match platform_certificates_pem {

@@ -188,7 +188,7 @@ fn response_error_paths() {
         )
     );
     assert_eq!(
-        r.amount.from[0].account,
+        r.amount.funds_from[0].account,
         FromAccount::Unknown("FUTURE".into())
     );
     assert!(r.raw_json.contains("NEW_STATUS"));

@@ -287,7 +287,7 @@ prop_compose! {
     ) -> CreateRefundRequest {
         CreateRefundRequest {
             out_refund_no,
-            amount: RefundAmountInput { refund, total, currency, from },
+            amount: RefundAmountInput { refund, total, currency, funds_from: from },
             transaction_id,
             out_trade_no,
             sub_mchid,
@@ -539,7 +539,7 @@ proptest! {
                     Some(x) => serde_json::from_value(x.clone()).unwrap(),
                     None => vec![],
                 };
-                prop_assert_eq!(&from, &req.amount.from);
+                prop_assert_eq!(&from, &req.amount.funds_from);
                 let goods = v.get("goods_detail").and_then(Value::as_array).cloned().unwrap_or_default();
                 prop_assert_eq!(goods.len(), req.goods_detail.len());
                 for (g, want) in goods.iter().zip(&req.goods_detail) {

@@ -96,7 +96,7 @@ fn signing_vectors_with_every_backend_and_key_format() {
                     refund: 600,
                     total: 1000,
                     currency: "CNY".into(),
-                    from: vec![
+                    funds_from: vec![
                         FundsFrom {
                             account: FromAccount::Available,
                             amount: 400,

@@ -19,8 +19,11 @@ Run `python examples/python/flask_notify.py` for a demo: an embedded sandbox del
 notification over HTTP to this app served on 127.0.0.1.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
+import typing
 
 from flask import Flask, Response, request
 
@@ -41,14 +44,14 @@ class RefundLedger:
     this in one transaction, for example an upsert keyed by out_refund_no with
     `WHERE status NOT IN ('SUCCESS', 'CLOSED')`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.status = {}          # out_refund_no -> RefundStatus
-        self.applied = []         # every notification that changed something, in order
+        self.status: dict[str, wr.RefundStatus] = {}          # out_refund_no -> status
+        self.applied: list[wr.RefundNotification] = []        # what changed something, in order
         self.duplicates = 0
         self.stale = 0            # late notifications for a refund already final
 
-    def record(self, note):
+    def record(self, note: wr.RefundNotification) -> bool:
         with self._lock:
             current = self.status.get(note.out_refund_no)
             if current == note.refund_status:
@@ -62,7 +65,7 @@ class RefundLedger:
             return True
 
 
-def ack_response(ack):
+def ack_response(ack: wr.NotificationAck) -> Response:
     """A Flask response from a wr.NotificationAck (204 without a body, or 500 with JSON)."""
     resp = Response(ack.body, status=ack.status)
     if ack.content_type:
@@ -72,18 +75,19 @@ def ack_response(ack):
     return resp
 
 
-def create_app(client, ledger=None, on_refund=None):
+def create_app(client: wr.RefundClient, ledger: RefundLedger | None = None,
+               on_refund: typing.Callable[[wr.RefundNotification], object] | None = None) -> Flask:
     """A Flask app answering WeChat Pay's refund notifications at NOTIFY_PATH.
 
     client: a wr.RefundClient holding the API v3 key and the WeChat Pay key(s);
     ledger: where results are recorded (default: a new in-memory RefundLedger);
     on_refund: optional callable(note) run once per new result (send an email, ship a voucher...)."""
     app = Flask(__name__)
-    ledger = ledger if ledger is not None else RefundLedger()
-    app.extensions["refund_ledger"] = ledger
+    store = ledger if ledger is not None else RefundLedger()
+    app.extensions["refund_ledger"] = store
 
     @app.post(NOTIFY_PATH)
-    def refund_notify():
+    def refund_notify() -> Response:
         body = request.get_data()            # the raw bytes, exactly as WeChat Pay signed them
         try:
             note = client.parse_notification(dict(request.headers), body)
@@ -92,7 +96,7 @@ def create_app(client, ledger=None, on_refund=None):
             log.warning("refund notification rejected: %r", e)
             return ack_response(wr.notification_ack_failure("notification rejected: %s" % type(e).__name__))
         try:
-            if ledger.record(note) and on_refund is not None:
+            if store.record(note) and on_refund is not None:
                 on_refund(note)
         except Exception:
             log.exception("could not record refund notification %s", note.id)
@@ -103,7 +107,7 @@ def create_app(client, ledger=None, on_refund=None):
     return app
 
 
-def demo():
+def demo() -> int:
     """The sandbox delivers a real notification over HTTP to this app on 127.0.0.1."""
     import time
 

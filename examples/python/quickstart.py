@@ -13,15 +13,15 @@ import sys
 import wechatpay_refund as wr
 
 
-def yuan(fen):
+def yuan(fen: int) -> str:
     return "¥%d.%02d" % divmod(fen, 100)
 
 
-def step(n, text):
+def step(n: int, text: str) -> None:
     print("%d. %s" % (n, text))
 
 
-def main():
+def main() -> int:
     sandbox = wr.Sandbox.start()
     try:
         print("sandbox listening on %s (test keys, mchid %s)\n" % (sandbox.base_url(), sandbox.credentials().mchid))

@@ -4,7 +4,8 @@
 #   scripts/lib/build-ffi.sh --lib-dir DIR [--language kotlin|swift|python --out-dir DIR]
 #
 #   1. cargo build --release --features ffi       -> target/release/libwechatpay_refund.so
-#   2. cargo build --release -p uniffi-bindgen    -> target/release/uniffi-bindgen
+#   2. cargo build --features uniffi-cli --bin uniffi-bindgen -> target/debug/uniffi-bindgen
+#      (the very build maturin makes for the wheel: one build serves both)
 #   3. copies the .so into --lib-dir at once (another build of the crate WITHOUT the ffi feature
 #      rewrites target/release/libwechatpay_refund.so; the copy is what callers use) and checks
 #      that the copy really carries the UniFFI exports;
@@ -72,10 +73,11 @@ for attempt in 1 2; do
 done
 
 t0=$(now_ms)
-say "cargo build --release -p uniffi-bindgen ..."
-cargo build --release -p uniffi-bindgen >&2 || die "cargo build --release -p uniffi-bindgen failed"
+say "cargo build --features uniffi-cli --bin uniffi-bindgen ..."
+cargo build --features uniffi-cli --bin uniffi-bindgen >&2 ||
+    die "cargo build --features uniffi-cli --bin uniffi-bindgen failed"
 say "  built in $(since "$t0")"
-BINDGEN="$REPO/target/release/uniffi-bindgen"
+BINDGEN="$REPO/target/debug/uniffi-bindgen"
 [ -x "$BINDGEN" ] || die "$BINDGEN is missing after the build"
 
 if [ -n "$LANGUAGE" ]; then

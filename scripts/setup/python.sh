@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Python toolchain for the Python binding: a venv at $CACHE/venv with maturin, pytest, cryptography
-# (all from PyPI). Idempotent: reused when its marker is there and the tools run.
+# Python toolchain for the Python binding: a venv at $CACHE/venv with maturin, pytest, cryptography,
+# ziglang (maturin --zig: wheels for older glibc than the build machine's) and auditwheel (all
+# from PyPI). Idempotent: reused when its marker is there and the tools run.
 # stdout: the path of $CACHE/python.env (export WECHATPAY_REFUND_PYTHON, MATURIN).
 set -euo pipefail
 SETUP_NAME=python
@@ -9,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 VENV="$CACHE/venv"
 # Bump the spec to force a rebuild of the venv everywhere.
-PIP_SPECS=("maturin>=1.9,<2" "pytest>=8,<10" "cryptography>=42")
+PIP_SPECS=("maturin>=1.9,<2" "pytest>=8,<10" "cryptography>=42" "ziglang>=0.13,<0.18" "auditwheel>=6,<7")
 MARKER="$VENV/.wechatpay-refund-setup-complete"
 ENV_FILE="$CACHE/python.env"
 
@@ -19,7 +20,8 @@ expected_marker() {
 }
 
 venv_works() {
-    "$VENV/bin/python" -c 'import cryptography, pytest' >/dev/null 2>&1 &&
+    "$VENV/bin/python" -c 'import cryptography, pytest, ziglang' >/dev/null 2>&1 &&
+        "$VENV/bin/auditwheel" --version >/dev/null 2>&1 &&
         "$VENV/bin/maturin" --version >/dev/null 2>&1
 }
 

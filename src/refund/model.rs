@@ -147,9 +147,10 @@ pub struct RefundAmountInput {
     /// Currency; only `CNY`.
     #[cfg_attr(feature = "ffi", uniffi(default = "CNY"))]
     pub currency: String,
-    /// Accounts to refund from (optional; amounts must sum to `refund`).
+    /// Accounts to refund from — `amount.from` on the wire (optional; amounts must sum to
+    /// `refund`). Named `funds_from` here because `from` is a keyword in Python.
     #[cfg_attr(feature = "ffi", uniffi(default))]
-    pub from: Vec<FundsFrom>,
+    pub funds_from: Vec<FundsFrom>,
 }
 
 impl RefundAmountInput {
@@ -159,7 +160,7 @@ impl RefundAmountInput {
             refund,
             total,
             currency: "CNY".into(),
-            from: Vec::new(),
+            funds_from: Vec::new(),
         }
     }
 }
@@ -392,9 +393,10 @@ pub struct RefundAmount {
     pub total: i64,
     /// Refund amount, in fen.
     pub refund: i64,
-    /// Accounts refunded from (only when requested).
-    #[serde(default)]
-    pub from: Vec<FundsFrom>,
+    /// Accounts refunded from — `amount.from` on the wire (only when requested). Named
+    /// `funds_from` here because `from` is a keyword in Python.
+    #[serde(default, rename = "from")]
+    pub funds_from: Vec<FundsFrom>,
     /// What the user actually paid, in fen.
     pub payer_total: i64,
     /// Cash the user receives back, in fen.

@@ -115,7 +115,7 @@ pub fn create_refund_body(req: &CreateRefundRequest) -> Vec<u8> {
         funds_account: req.funds_account.clone(),
         amount: AmountWire {
             refund: req.amount.refund,
-            from: &req.amount.from,
+            from: &req.amount.funds_from,
             total: req.amount.total,
             currency: &req.amount.currency,
         },

@@ -227,10 +227,10 @@ pub fn create_refund(req: &CreateRefundRequest, allow_http_notify_url: bool) -> 
             format!("must be CNY, got {:?}", a.currency),
         ));
     }
-    if !a.from.is_empty() {
+    if !a.funds_from.is_empty() {
         let mut seen = Vec::new();
         let mut sum: i64 = 0;
-        for (i, f) in a.from.iter().enumerate() {
+        for (i, f) in a.funds_from.iter().enumerate() {
             if let FromAccount::Unknown(raw) = &f.account {
                 return Err(err(
                     format!("amount.from[{i}].account"),
@@ -398,7 +398,7 @@ mod tests {
         r.out_refund_no = "R-1_2|3*4@5".into();
         r.reason = Some("商品已售完".into());
         r.notify_url = Some("https://example.com/notify".into());
-        r.amount.from = vec![
+        r.amount.funds_from = vec![
             FundsFrom {
                 account: FromAccount::Available,
                 amount: 60,
@@ -495,7 +495,7 @@ mod tests {
             ),
             (
                 Box::new(|r| {
-                    r.amount.from = vec![FundsFrom {
+                    r.amount.funds_from = vec![FundsFrom {
                         account: FromAccount::Available,
                         amount: 99,
                     }]
@@ -504,7 +504,7 @@ mod tests {
             ),
             (
                 Box::new(|r| {
-                    r.amount.from = vec![
+                    r.amount.funds_from = vec![
                         FundsFrom {
                             account: FromAccount::Available,
                             amount: 50,
@@ -519,7 +519,7 @@ mod tests {
             ),
             (
                 Box::new(|r| {
-                    r.amount.from = vec![FundsFrom {
+                    r.amount.funds_from = vec![FundsFrom {
                         account: FromAccount::Unknown("BASIC".into()),
                         amount: 100,
                     }]
@@ -528,7 +528,7 @@ mod tests {
             ),
             (
                 Box::new(|r| {
-                    r.amount.from = vec![
+                    r.amount.funds_from = vec![
                         FundsFrom {
                             account: FromAccount::Available,
                             amount: 101,
@@ -543,7 +543,7 @@ mod tests {
             ),
             (
                 Box::new(|r| {
-                    r.amount.from = vec![
+                    r.amount.funds_from = vec![
                         FundsFrom {
                             account: FromAccount::Available,
                             amount: i64::MAX,

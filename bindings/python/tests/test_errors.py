@@ -117,7 +117,7 @@ def test_invalid_input_order_identification(client):
 
 def test_invalid_input_nested_fields(client):
     req = refund_request("T123456", refund=600, total=1000)
-    req.amount._from = [wr.FundsFrom(account=wr.FromAccount.AVAILABLE, amount=400)]
+    req.amount.funds_from = [wr.FundsFrom(account=wr.FromAccount.AVAILABLE, amount=400)]
     with pytest.raises(wr.RefundError.InvalidInput) as ei:
         client.create_refund(req)
     assert ei.value.field == "amount.from"

@@ -43,6 +43,107 @@ def test_the_accelerator_is_in_use_unless_switched_off():
         assert PURE == {}
 
 
+# ------------------------------------------------------------------ no silent drift
+
+# Every record the accelerator reads or builds (src/python.rs `RECORDS`).
+CONVERTED_RECORDS = [
+    "FundsFrom", "GoodsDetailInput", "RefundAmountInput", "CreateRefundRequest",
+    "AbnormalRefundRequest", "WechatpayPublicKey", "ClientOptions", "HttpResponse", "HttpHeader",
+    "HttpRequest", "PromotionGoodsDetail", "Promotion", "RefundAmount", "Refund",
+    "NotificationAmount", "RefundNotification",
+]
+
+
+def _lift_error(data):
+    return G._UniffiFfiConverterTypeRefundError.read(G._UniffiRustBufferStream(data, len(data)))
+
+
+def _drifted_module(record, change):
+    """A copy of the generated module whose class `record` takes other fields (`change` maps
+    the list of inspect.Parameter to a new one)."""
+    import inspect
+    import types
+
+    fake = types.ModuleType("drifted")
+    fake.__dict__.update(vars(G))
+    base = getattr(G, record)
+    sig = inspect.signature(base.__init__)
+
+    def __init__(self, **kwargs):
+        base.__init__(self, **kwargs)
+
+    __init__.__signature__ = sig.replace(parameters=change(list(sig.parameters.values())))
+    setattr(fake, record, type(record, (base,), {"__init__": __init__}))
+    return fake
+
+
+@needs_speedups
+@pytest.mark.parametrize("record", CONVERTED_RECORDS)
+def test_install_refuses_a_generated_class_with_a_field_the_accelerator_does_not_fill(record):
+    import inspect
+
+    new = inspect.Parameter("added_in_a_newer_release", inspect.Parameter.KEYWORD_ONLY, default=None)
+    fake = _drifted_module(record, lambda params: params + [new])
+    with pytest.raises(ValueError, match=r"%s: .*does not know: \[added_in_a_newer_release\]; and lacks: \[\]" % record):
+        wr._speedups.install(fake, _lift_error)
+
+
+@needs_speedups
+@pytest.mark.parametrize("record", CONVERTED_RECORDS)
+def test_install_refuses_a_generated_class_without_a_field_the_accelerator_sets(record):
+    import inspect
+
+    last = list(inspect.signature(getattr(G, record).__init__).parameters)[-1]
+    fake = _drifted_module(record, lambda params: params[:-1])
+    with pytest.raises(ValueError, match=r"%s: .*does not know: \[\]; and lacks: \[%s\]" % (record, last)):
+        wr._speedups.install(fake, _lift_error)
+
+
+def test_the_accelerator_converts_every_record_of_the_generated_module_it_touches():
+    """The list above is the accelerator's; a generated record class that the fast path returns
+    must be in it (a new nested record would otherwise go unchecked)."""
+    import typing
+
+    def classes_in(hint):
+        if isinstance(hint, type):
+            yield hint
+        for arg in typing.get_args(hint):
+            yield from classes_in(arg)
+
+    def nested(cls, seen):
+        if cls.__name__ in seen:
+            return
+        seen.add(cls.__name__)
+        for hint in typing.get_type_hints(cls.__init__, vars(G)).values():
+            for target in classes_in(hint):
+                if hasattr(target, "_wr_fields"):
+                    nested(target, seen)
+
+    seen = set()
+    for root in ("Refund", "RefundNotification", "HttpRequest", "CreateRefundRequest",
+                 "AbnormalRefundRequest", "ClientOptions", "HttpResponse"):
+        nested(getattr(G, root), seen)
+    assert seen <= set(CONVERTED_RECORDS), sorted(seen - set(CONVERTED_RECORDS))
+
+
+@needs_speedups
+def test_every_attribute_of_an_accelerated_result_is_set(vector_config):
+    c = next(c for c in VERIFICATION["cases"] if c["expect"] == "ok" and c["body"])
+    resp = wr.HttpResponse(status=200, headers=verification_headers(c), body=c["body"].encode())
+    refund = wr.parse_refund_response(vector_config, resp, VERIFICATION["now"])
+
+    def check(obj):
+        if hasattr(type(obj), "_wr_fields"):
+            assert set(vars(obj)) == set(type(obj)._wr_fields), type(obj).__name__
+            for name in type(obj)._wr_fields:
+                check(getattr(obj, name))
+        elif isinstance(obj, list):
+            for item in obj:
+                check(item)
+
+    check(refund)
+
+
 # ------------------------------------------------------------------ comparing outcomes
 
 
@@ -206,7 +307,7 @@ def create_requests():
                                             out_refund_no="R20261123001", amount=amount)
     yield "full", wr.CreateRefundRequest(
         transaction_id="4200002654202611184718563921", out_refund_no="R-full_1|2*3@4",
-        amount=wr.RefundAmountInput(refund=500, total=1000, currency="CNY", _from=[
+        amount=wr.RefundAmountInput(refund=500, total=1000, currency="CNY", funds_from=[
             wr.FundsFrom(account=wr.FromAccount.AVAILABLE, amount=300),
             wr.FundsFrom(account=wr.FromAccount.UNAVAILABLE, amount=200)]),
         sub_mchid="1900000109", reason="商品已售完", notify_url="https://merchant.example.com/notify?a=1",

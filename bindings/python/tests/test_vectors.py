@@ -69,9 +69,9 @@ def test_create_refund_full(config):
         out_refund_no="R-2026_11|23*x@y",
         amount=wr.RefundAmountInput(
             refund=600, total=1000, currency="CNY",
-            # `from` is a Python keyword: UniFFI names the field `_from`
-            _from=[wr.FundsFrom(account=wr.FromAccount.AVAILABLE, amount=400),
-                   wr.FundsFrom(account=wr.FromAccount.UNAVAILABLE, amount=200)]),
+            # `amount.from` on the wire (`from` is a Python keyword)
+            funds_from=[wr.FundsFrom(account=wr.FromAccount.AVAILABLE, amount=400),
+                        wr.FundsFrom(account=wr.FromAccount.UNAVAILABLE, amount=200)]),
         transaction_id="1217752501201407033233368018",
         sub_mchid="1900000109",
         reason="部分退款",

@@ -12,6 +12,13 @@ or when ``WECHATPAY_REFUND_PURE_PYTHON=1`` is set, the generated code serves eve
 """
 
 import os as _os
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    # The generated `RefundError` hides its variants from type checkers; _errors.pyi declares
+    # them (checked against the generated module by tests/test_typing.py). Imported BEFORE the
+    # star import: a type checker keeps this first definition; at run time it does not exist.
+    from ._errors import RefundError as RefundError
 
 from .wechatpay_refund import *  # noqa: F401,F403
 
@@ -22,7 +29,7 @@ from .wechatpay_refund import wechatpay_refund as _generated
 from . import _wire
 from ._wire import *  # noqa: F401,F403
 
-__all__ = list(_generated.__all__) + list(_wire.__all__) + ["SPEEDUPS"]
+__all__ = list(_generated.__all__) + list(_wire.__all__) + ["SPEEDUPS", "to_dict"]
 
 
 def _load_speedups():
@@ -174,6 +181,16 @@ def _pythonic_records():
 
 
 _pythonic_records()
+
+
+def to_dict(record: object) -> "dict[str, _typing.Any]":
+    """``record.to_dict()`` as a function: the record's fields as plain Python values (nested
+    records as dicts, enums as their wire strings). Type checkers see this one (the method is
+    added to the generated classes at import). Secrets are included: do not log the result."""
+    if not hasattr(type(record), "_wr_fields"):
+        raise TypeError("to_dict() takes a wechatpay_refund record, not %s" % type(record).__name__)
+    result: "dict[str, _typing.Any]" = _record_to_dict(record)
+    return result
 
 _speedups = _load_speedups()
 if _speedups is not None:

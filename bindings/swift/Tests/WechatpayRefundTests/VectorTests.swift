@@ -45,7 +45,7 @@ final class VectorTests: XCTestCase {
             case "create_refund_full":
                 req = try buildCreateRefundRequest(config: config, request: CreateRefundRequest(
                     outRefundNo: "R-2026_11|23*x@y",
-                    amount: RefundAmountInput(refund: 600, total: 1000, from: [
+                    amount: RefundAmountInput(refund: 600, total: 1000, fundsFrom: [
                         FundsFrom(account: .available, amount: 400),
                         FundsFrom(account: .unavailable, amount: 200),
                     ]),

@@ -84,7 +84,7 @@ class VectorsTest {
                     amount = RefundAmountInput(
                         refund = 600,
                         total = 1000,
-                        from = listOf(FundsFrom(FromAccount.AVAILABLE, 400), FundsFrom(FromAccount.UNAVAILABLE, 200)),
+                        fundsFrom = listOf(FundsFrom(FromAccount.AVAILABLE, 400), FundsFrom(FromAccount.UNAVAILABLE, 200)),
                     ),
                     transactionId = "1217752501201407033233368018",
                     subMchid = "1900000109",
