@@ -23,7 +23,8 @@
 //! # Ok(()) }
 //! ```
 
-// The CPython accelerator (`python`, only in the wheel) is the one module allowed `unsafe`.
+// The CPython accelerator (`python`, only in the wheel) and the JVM fast path (`jvm`, the Kotlin
+// library) are the modules allowed `unsafe` (FFI entry points and borrowed object handles).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 // RefundError is a flat enum with named fields so that it maps one-to-one onto typed
@@ -65,6 +66,8 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod notify;
+#[cfg(feature = "jvm")]
+mod jvm;
 #[cfg(feature = "python")]
 mod python;
 pub mod ratelimit;

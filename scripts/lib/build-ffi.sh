@@ -3,7 +3,8 @@
 #
 #   scripts/lib/build-ffi.sh --lib-dir DIR [--language kotlin|swift|python --out-dir DIR]
 #
-#   1. cargo build --release --features ffi       -> target/release/libwechatpay_refund.so
+#   1. cargo build --release --features jvm       -> target/release/libwechatpay_refund.so
+#      (the UniFFI exports + the JNI fast path of the Kotlin binding, src/jvm.rs; inert for Swift)
 #   2. cargo build --features uniffi-cli --bin uniffi-bindgen -> target/debug/uniffi-bindgen
 #      (the very build maturin makes for the wheel: one build serves both)
 #   3. copies the .so into --lib-dir at once (another build of the crate WITHOUT the ffi feature
@@ -57,8 +58,8 @@ COPY="$LIB_DIR/$LIB_NAME"
 
 for attempt in 1 2; do
     t0=$(now_ms)
-    say "cargo build --release --features ffi (the .so) ..."
-    cargo build --release --features ffi >&2 || die "cargo build --release --features ffi failed"
+    say "cargo build --release --features jvm (the .so: UniFFI exports + the JNI fast path) ..."
+    cargo build --release --features jvm >&2 || die "cargo build --release --features jvm failed"
     say "  built in $(since "$t0")"
     # Copy through a temporary name: a process may have the previous copy mapped.
     cp -f "target/release/$LIB_NAME" "$COPY.tmp"

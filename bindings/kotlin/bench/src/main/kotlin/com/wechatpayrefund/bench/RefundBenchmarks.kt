@@ -34,12 +34,18 @@ import com.wechatpayrefund.NotificationAck
 import com.wechatpayrefund.Refund
 import com.wechatpayrefund.RefundAmountInput
 import com.wechatpayrefund.RefundNotification
+import com.wechatpayrefund.FastPath
 import com.wechatpayrefund.buildApplyAbnormalRefundRequest
+import com.wechatpayrefund.buildApplyAbnormalRefundRequestViaJna
 import com.wechatpayrefund.buildCreateRefundRequest
+import com.wechatpayrefund.buildCreateRefundRequestViaJna
 import com.wechatpayrefund.notificationAckSuccess
 import com.wechatpayrefund.parseNotificationAt
+import com.wechatpayrefund.parseNotificationAtViaJna
 import com.wechatpayrefund.parseRefundResponse
+import com.wechatpayrefund.parseRefundResponseViaJna
 import com.wechatpayrefund.verifyWechatpaySignature
+import com.wechatpayrefund.verifyWechatpaySignatureViaJna
 import org.openjdk.jmh.annotations.Benchmark
 import org.openjdk.jmh.annotations.BenchmarkMode
 import org.openjdk.jmh.annotations.Mode
@@ -168,6 +174,8 @@ open class Inputs {
         )
         encryptor = RSAPrivacyEncryptor(wxPublic, wxKeyId)
 
+        // The binding is measured as users get it: the JVM fast path (one JNI call) must be live.
+        check(FastPath.isEnabled) { "the binding's JVM fast path is off: ${FastPath.disabledReason}" }
         // Both sides must succeed on these inputs before anything is timed.
         check(parseRefundResponse(config, response, now).outRefundNo == GsonUtil.getGson().fromJson(responseBody, SdkRefund::class.java).outRefundNo)
         check(validator.validate<Any>(sdkResponseHeaders, responseBody)) { "wechatpay-java refused the response" }
@@ -193,6 +201,10 @@ open class SignCreateRefund {
     @Benchmark
     fun binding(s: Inputs): HttpRequest = buildCreateRefundRequest(s.config, s.createRequest, 1_795_000_000, "NONCE0123456789")
 
+    /** Diagnostic: the same call through the generated JNA function (the fallback path). */
+    @Benchmark
+    fun bindingViaJna(s: Inputs): HttpRequest = buildCreateRefundRequestViaJna(s.config, s.createRequest, 1_795_000_000, "NONCE0123456789")
+
     /** What RefundService.create does before the network: Gson, then WechatPay2Credential. */
     @Benchmark
     fun wechatpayJava(s: Inputs): String {
@@ -207,6 +219,10 @@ open class SignCreateRefund {
 open class VerifyParseResponse {
     @Benchmark
     fun binding(s: Inputs): Refund = parseRefundResponse(s.config, s.response, s.now)
+
+    /** Diagnostic: the same call through the generated JNA function (the fallback path). */
+    @Benchmark
+    fun bindingViaJna(s: Inputs): Refund = parseRefundResponseViaJna(s.config, s.response, s.now)
 
     /** What its HTTP client does with a 200: WechatPay2Validator.validate, then Gson into Refund. */
     @Benchmark
@@ -223,6 +239,11 @@ open class VerifyDecryptParseNotification {
     @Benchmark
     fun binding(s: Inputs): RefundNotification = parseNotificationAt(s.config, s.notificationHeaders, s.notificationBodyBytes, s.now)
 
+    /** Diagnostic: the same call through the generated JNA function (the fallback path). */
+    @Benchmark
+    fun bindingViaJna(s: Inputs): RefundNotification =
+        parseNotificationAtViaJna(s.config, s.notificationHeaders, s.notificationBodyBytes, s.now)
+
     @Benchmark
     fun wechatpayJava(s: Inputs): SdkRefundNotification = s.parser.parse(s.notificationParam, SdkRefundNotification::class.java)
 }
@@ -238,6 +259,10 @@ open class VerifyDecryptParseNotification {
 open class EncryptAbnormalRefund {
     @Benchmark
     fun binding(s: Inputs): HttpRequest = buildApplyAbnormalRefundRequest(s.config, s.abnormalRequest, 1_795_000_000, "N")
+
+    /** Diagnostic: the same call through the generated JNA function (the fallback path). */
+    @Benchmark
+    fun bindingViaJna(s: Inputs): HttpRequest = buildApplyAbnormalRefundRequestViaJna(s.config, s.abnormalRequest, 1_795_000_000, "N")
 
     @Benchmark
     fun wechatpayJava(s: Inputs): String {
@@ -263,13 +288,17 @@ open class EncryptAbnormalRefund {
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 open class BindingBreakdown {
-    /** One JNA call + a 3-field record lifted from a RustBuffer. */
+    /** One generated JNA call + a 3-field record lifted from a RustBuffer. */
     @Benchmark
     fun ffiCallSmallRecord(): NotificationAck = notificationAckSuccess()
 
     /** Verify + window check over the same response, nothing returned: the crypto and lowering only. */
     @Benchmark
     fun verifyOnly(s: Inputs) = verifyWechatpaySignature(s.config, s.responseHeaders, s.responseBodyBytes, s.now)
+
+    /** The same through the generated JNA function. */
+    @Benchmark
+    fun verifyOnlyViaJna(s: Inputs) = verifyWechatpaySignatureViaJna(s.config, s.responseHeaders, s.responseBodyBytes, s.now)
 
     /**
      * JNA alone, no Rust: a structure shaped like UniFFI's per-call `RustCallStatus` (a byte and a
