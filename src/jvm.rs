@@ -2,7 +2,8 @@
 //! UniFFI exports, in the same cdylib, for the sans-IO calls whose cost UniFFI's JNA calling
 //! convention dominates (BENCHMARKS.md, "JVM").
 //!
-//! `com.wechatpayrefund.FastPath.call(op, handle, args)` takes the object handle of a
+//! `com.wechatpayrefund.FastPath.call(op, handle, args)` (bound by `RegisterNatives`, see
+//! [`wechatpay_refund_jvm_register`]) takes the object handle of a
 //! `ClientConfig` and the call's other arguments already serialised by the *generated* Kotlin
 //! converters (`FfiConverterType….write`, UniFFI's own buffer format), runs the very function
 //! UniFFI exports (`crate::sansio`), and returns one `byte[]`:
@@ -18,8 +19,8 @@
 //! `…ViaJna` for Kotlin in uniffi.toml; `FastPath.kt` falls back to them whenever this entry
 //! cannot be loaded), and the Kotlin suite runs both paths on the same inputs.
 
-// Exported `#[no_mangle]` JNI symbols and the borrowed object handle need `unsafe`; each use has
-// its SAFETY comment.
+// The JNI registration entry, the native method's descriptor and the borrowed object handle need
+// `unsafe`; each use has its SAFETY comment.
 #![allow(unsafe_code)]
 
 use crate::config::ClientConfig;
@@ -29,8 +30,9 @@ use crate::transport::{HttpHeader, HttpResponse};
 use crate::UniFfiTag;
 use jni::objects::{JByteArray, JClass};
 use jni::sys::{jint, jlong};
-use jni::EnvUnowned;
+use jni::{EnvUnowned, NativeMethod};
 use std::collections::HashMap;
+use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use uniffi::{Lift, Lower};
@@ -62,7 +64,10 @@ impl Args<'_> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(format!("{} bytes left after the last argument", self.0.len()))
+            Err(format!(
+                "{} bytes left after the last argument",
+                self.0.len()
+            ))
         }
     }
 }
@@ -175,11 +180,11 @@ fn internal(message: &str) -> Vec<u8> {
     buf
 }
 
-/// `FastPath.call(op: Int, handle: Long, args: ByteArray): ByteArray` (a static native method).
-/// Never throws for a failure of the call itself (those are tagged in the result); a JNI
-/// failure (an out-of-memory `byte[]`) leaves the JVM's pending exception and returns null.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_wechatpayrefund_FastPath_call<'caller>(
+/// `FastPath.call(op: Int, handle: Long, args: ByteArray): ByteArray` (a static native method,
+/// bound by [`wechatpay_refund_jvm_register`]). Never throws for a failure of the call itself
+/// (those are tagged in the result); a JNI failure (an out-of-memory `byte[]`) leaves the JVM's
+/// pending exception and returns null.
+extern "system" fn fast_path_call<'caller>(
     mut unowned_env: EnvUnowned<'caller>,
     _class: JClass<'caller>,
     op: jint,
@@ -211,20 +216,55 @@ pub extern "system" fn Java_com_wechatpayrefund_FastPath_call<'caller>(
         .resolve::<jni::errors::ThrowRuntimeExAndDefault>()
 }
 
-/// `FastPath.probe(): Long`: the address of one of the library's UniFFI exports as this copy
-/// of the library sees it. `FastPath.kt` compares it with the address JNA resolved, so the fast
-/// path only runs when `System.load` and JNA share one loaded copy (one set of object handles).
+/// Binds `com.wechatpayrefund.FastPath.call` to [`fast_path_call`] of *this* copy of the
+/// library. `FastPath.kt` calls it through JNA (direct mapping, `JNIEnv.CURRENT`) on the
+/// `NativeLibrary` the generated code loaded, so the JNI entry always lives in the copy that
+/// owns the object handles — a library JNA extracted from the jar (and deleted) cannot be
+/// reached by `System.load`, and a second copy would not share the handles.
+///
+/// Returns 0 when bound, 1 when the class is not found from the caller's class loader, 2 when
+/// `RegisterNatives` failed, 3 on any other failure; never leaves a Java exception pending.
+///
+/// # Safety
+///
+/// `env` must be the `JNIEnv` of the calling, attached thread (JNA's `JNIEnv.CURRENT`).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_com_wechatpayrefund_FastPath_probe<'caller>(
-    _unowned_env: EnvUnowned<'caller>,
-    _class: JClass<'caller>,
-) -> jlong {
-    probe_address() as jlong
-}
-
-fn probe_address() -> usize {
-    // The symbol JNA resolves by name in its copy (`NativeLibrary.getFunction`).
-    Java_com_wechatpayrefund_FastPath_probe as *const () as usize
+pub unsafe extern "C" fn wechatpay_refund_jvm_register(env: *mut jni::sys::JNIEnv) -> i32 {
+    if env.is_null() {
+        return 3;
+    }
+    // SAFETY: the caller passes the current thread's JNIEnv (see the function's contract).
+    let mut unowned = unsafe { EnvUnowned::from_raw(env) };
+    let outcome = unowned.with_env(|env| -> Result<i32, jni::errors::Error> {
+        let class = match env.find_class(jni::jni_str!("com/wechatpayrefund/FastPath")) {
+            Ok(class) => class,
+            Err(_) => {
+                env.exception_clear();
+                return Ok(1);
+            }
+        };
+        // SAFETY: `fast_path_call` has exactly the signature of a static native method
+        // `(int, long, byte[]) -> byte[]` (JNI descriptor `(IJ[B)[B`).
+        let methods = [unsafe {
+            NativeMethod::from_raw_parts(
+                jni::jni_str!("call"),
+                jni::jni_str!("(IJ[B)[B"),
+                fast_path_call as *mut c_void,
+            )
+        }];
+        // SAFETY: the descriptor above matches the function (see there).
+        match unsafe { env.register_native_methods(&class, &methods) } {
+            Ok(()) => Ok(0),
+            Err(_) => {
+                env.exception_clear();
+                Ok(2)
+            }
+        }
+    });
+    match outcome.into_outcome() {
+        jni::Outcome::Ok(code) => code,
+        _ => 3,
+    }
 }
 
 #[cfg(test)]
@@ -262,11 +302,6 @@ mod tests {
         let err = <RefundError as Lift<UniFfiTag>>::try_read(&mut rest).unwrap();
         assert!(rest.is_empty());
         assert!(matches!(err, RefundError::Signature { .. }), "{err:?}");
-    }
-
-    #[test]
-    fn probe_is_the_exported_symbol() {
-        assert_ne!(probe_address(), 0);
     }
 
     fn test_config() -> Arc<ClientConfig> {

@@ -65,9 +65,9 @@ pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod error;
-pub mod notify;
 #[cfg(feature = "jvm")]
 mod jvm;
+pub mod notify;
 #[cfg(feature = "python")]
 mod python;
 pub mod ratelimit;

@@ -14,11 +14,13 @@ import com.wechatpayrefund.AbnormalRefundKind
 import com.wechatpayrefund.AbnormalRefundRequest
 import com.wechatpayrefund.ClientConfig
 import com.wechatpayrefund.CreateRefundRequest
+import com.wechatpayrefund.FastPath
 import com.wechatpayrefund.RefundAmountInput
 import com.wechatpayrefund.RefundClient
 import com.wechatpayrefund.RefundException
 import com.wechatpayrefund.RefundStatus
 import com.wechatpayrefund.Sandbox
+import com.wechatpayrefund.buildQueryRefundRequest
 import com.wechatpayrefund.notificationAckSuccess
 
 fun step(n: Int, text: String) = println("\n[$n] $text")
@@ -98,6 +100,13 @@ fun main() {
             check(again == RefundStatus.SUCCESS) { "query again: $again" }
             println("    query again: $again")
         }
+
+        // Bring your own HTTP client: the sans-IO functions sign (and verify, parse) without
+        // sending anything — on the JVM in one JNI call each (FastPath), straight from this jar.
+        val signed = buildQueryRefundRequest(config, "R20261123001", null, System.currentTimeMillis() / 1000, "NONCE0123")
+        check(signed.headers.any { it.name == "Authorization" && it.value.startsWith("WECHATPAY2-SHA256-RSA2048 ") }) { "unsigned: $signed" }
+        check(FastPath.isEnabled) { "the JVM fast path is off: ${FastPath.disabledReason}" }
+        step(9, "Sans-IO: ${signed.method} ${signed.url} signed, nothing sent (JVM fast path live: ${FastPath.isEnabled})")
         println("\nrequests served by the sandbox: ${sandbox.requestCount()}")
         sandbox.stop()
     }

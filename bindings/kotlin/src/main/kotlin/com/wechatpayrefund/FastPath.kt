@@ -1,8 +1,9 @@
 package com.wechatpayrefund
 
+import com.sun.jna.JNIEnv
 import com.sun.jna.Library
+import com.sun.jna.Native as Jna
 import com.sun.jna.NativeLibrary
-import com.sun.jna.Pointer
 import java.lang.reflect.Field
 import java.nio.ByteBuffer
 import java.util.concurrent.atomic.AtomicLong
@@ -22,16 +23,16 @@ import java.util.concurrent.atomic.AtomicLong
  *
  * The generated JNA functions stay available as `…ViaJna` (e.g. [parseRefundResponseViaJna]) and
  * are used automatically whenever the fast path cannot load — [isEnabled] is then `false` and
- * [disabledReason] says why (a library without the JNI entry, a class loader that cannot
- * `System.load` the library JNA loaded, `-Dwechatpay.refund.fastpath=false`). Nothing changes in
- * how you call the functions either way.
+ * [disabledReason] says why (a library built without the `jvm` feature, a class loader from which
+ * the library cannot find this class, `-Dwechatpay.refund.fastpath=false`). Nothing changes in how
+ * you call the functions either way.
  */
 public object FastPath {
     /** Whether the sans-IO calls take the single-JNI-call path (else the generated JNA calls). */
-    public val isEnabled: Boolean get() = state.access != null
+    public val isEnabled: Boolean get() = native.reason == null && access != null
 
     /** Why [isEnabled] is false; `null` when it is true. */
-    public val disabledReason: String? get() = state.reason
+    public val disabledReason: String? get() = native.reason ?: accessProblem
 
     internal const val OP_BUILD_CREATE_REFUND_REQUEST = 1
     internal const val OP_BUILD_QUERY_REFUND_REQUEST = 2
@@ -46,13 +47,18 @@ public object FastPath {
     /** The fields of a generated object that the generated `callWithHandle` protocol uses. */
     private class Access(val handle: Field, val callCounter: Field, val cleanable: Field)
 
-    private class State(val access: Access?, val reason: String?)
+    private class NativeState(val reason: String?)
 
-    private val state: State by lazy { load() }
+    private var accessProblem: String? = null
 
+    /** Reflection on the generated `ClientConfig` (independent of the JNI entry). */
+    private val access: Access? by lazy { findAccess() }
+
+    /** The JNI entry, loaded into the copy of the library JNA loaded; `reason` if not. */
+    private val native: NativeState by lazy { loadNative() }
+
+    /** Bound by the library (`RegisterNatives`, see [Registrar]) to `src/jvm.rs`. */
     @JvmStatic private external fun call(op: Int, handle: Long, args: ByteArray): ByteArray
-
-    @JvmStatic private external fun probe(): Long
 
     /**
      * Run [op] on [config] with the arguments [writeArgs] writes (at most [capacity] bytes) and
@@ -65,7 +71,8 @@ public object FastPath {
         writeArgs: (ByteBuffer) -> Unit,
         readResult: (ByteBuffer) -> T,
     ): T {
-        val access = state.access ?: throw IllegalStateException("the JVM fast path is off: ${state.reason}")
+        val access = access
+        if (access == null || native.reason != null) throw IllegalStateException("the JVM fast path is off: $disabledReason")
         val buf = ByteBuffer.allocate(capacity.toInt()) // big-endian, as UniFFI's format is
         writeArgs(buf)
         val args = buf.array().copyOf(buf.position())
@@ -80,6 +87,23 @@ public object FastPath {
             TAG_ERR -> throw FfiConverterTypeRefundError.read(res)
             else -> throw InternalException(String(out, 1, out.size - 1, Charsets.UTF_8))
         }
+    }
+
+    /**
+     * Run [block] (a generated `…ViaJna` call taking [config]) with [config]'s call counter raised,
+     * as the generated methods do for their receiver: UniFFI's lowering of an object *argument*
+     * clones its handle unchecked, so a `close()` before or during the call would otherwise
+     * free the handle under it (a JVM crash). Refuses a closed config with
+     * `IllegalStateException`, like the generated methods.
+     */
+    internal fun <R> holding(config: ClientConfig, block: () -> R): R {
+        val access = access
+        if (access == null) {
+            // No reflection on this build of the generated code: the unraced check only.
+            if (config.uniffiIsDestroyed) throw IllegalStateException("ClientConfig object has already been destroyed")
+            return block()
+        }
+        return withHandle(access, config) { block() }
     }
 
     /**
@@ -106,42 +130,58 @@ public object FastPath {
         }
     }
 
-    private fun load(): State {
+    private fun findAccess(): Access? = try {
+        val cls = ClientConfig::class.java
+        fun field(name: String, type: Class<*>): Field {
+            val f = cls.getDeclaredField(name)
+            require(f.type == type) { "ClientConfig.$name is a ${f.type.name}, not a ${type.name}" }
+            f.isAccessible = true
+            return f
+        }
+        Access(
+            field("handle", java.lang.Long.TYPE),
+            field("callCounter", AtomicLong::class.java),
+            field("cleanable", UniffiCleaner.Cleanable::class.java),
+        )
+    } catch (e: Exception) {
+        accessProblem = "the generated ClientConfig has no usable call counter (${e.javaClass.name}: ${e.message})"
+        null
+    }
+
+    private fun loadNative(): NativeState {
         if (System.getProperty("wechatpay.refund.fastpath", "true").equals("false", ignoreCase = true)) {
-            return State(null, "disabled by -Dwechatpay.refund.fastpath=false")
+            return NativeState("disabled by -Dwechatpay.refund.fastpath=false")
         }
         return try {
-            // The generated code loads (or has loaded) the library through JNA first; the JNI
-            // entry must live in that very copy, where the object handles live.
+            when (val code = Registrar.wechatpay_refund_jvm_register(JNIEnv.CURRENT)) {
+                0 -> NativeState(null)
+                1 -> NativeState("the library could not find com.wechatpayrefund.FastPath from this class loader")
+                2 -> NativeState("RegisterNatives refused FastPath.call")
+                else -> NativeState("the library's JVM registration failed ($code)")
+            }
+        } catch (e: Exception) {
+            NativeState("${e.javaClass.name}: ${e.message}")
+        } catch (e: LinkageError) {
+            // A library built without the `jvm` feature has no registration function.
+            NativeState("${e.javaClass.name}: ${e.message}")
+        }
+    }
+
+    /**
+     * The library's JVM registration function, direct-mapped (JNA) on the very `NativeLibrary`
+     * the generated code loaded — the copy whose object handles the calls use (JNA deletes a
+     * library it extracted from the jar once loaded, so `System.load` could not reach it).
+     */
+    private object Registrar {
+        init {
             UniffiLib.ensureInitialized()
             val name = System.getProperty("uniffi.component.wechatpay_refund.libraryOverride") ?: "wechatpay_refund"
+            // The options the generated code's `Native.register(UniffiLib::class.java, name)` uses:
+            // JNA returns its cached instance instead of loading a second copy.
             val lib = NativeLibrary.getInstance(name, mapOf(Library.OPTION_CLASSLOADER to UniffiLib::class.java.classLoader))
-            val file = lib.file
-            if (file != null && file.isFile) System.load(file.absolutePath) else System.loadLibrary(name)
-            val viaJna = Pointer.nativeValue(lib.getFunction("Java_com_wechatpayrefund_FastPath_probe"))
-            val viaJni = probe()
-            if (viaJna != viaJni) {
-                return State(null, "System.load reached another copy of the library than JNA (${lib.file})")
-            }
-            val cls = ClientConfig::class.java
-            fun field(name: String, type: Class<*>): Field {
-                val f = cls.getDeclaredField(name)
-                require(f.type == type) { "ClientConfig.$name is a ${f.type.name}, not a ${type.name}" }
-                f.isAccessible = true
-                return f
-            }
-            State(
-                Access(
-                    field("handle", java.lang.Long.TYPE),
-                    field("callCounter", AtomicLong::class.java),
-                    field("cleanable", UniffiCleaner.Cleanable::class.java),
-                ),
-                null,
-            )
-        } catch (e: Exception) {
-            State(null, "${e.javaClass.name}: ${e.message}")
-        } catch (e: LinkageError) {
-            State(null, "${e.javaClass.name}: ${e.message}")
+            Jna.register(Registrar::class.java, lib)
         }
+
+        @JvmStatic external fun wechatpay_refund_jvm_register(env: JNIEnv): Int
     }
 }

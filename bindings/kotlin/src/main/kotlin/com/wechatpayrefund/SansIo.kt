@@ -1,7 +1,8 @@
 // The sans-IO entry points of the Kotlin binding: the same names, parameters, results and
 // exceptions as the UniFFI exports of src/sansio.rs (generated here as `…ViaJna`, see
 // uniffi.toml), through FastPath's single JNI call when it is loaded, else through the generated
-// JNA call. Arguments and results are (de)serialised by the generated converters.
+// JNA call (with the config's call counter held, which the generated lowering of an object
+// argument does not do). Arguments and results are (de)serialised by the generated converters.
 @file:JvmName("SansIo")
 
 package com.wechatpayrefund
@@ -14,7 +15,7 @@ public fun buildCreateRefundRequest(
     timestamp: Long,
     nonce: String,
 ): HttpRequest {
-    if (!FastPath.isEnabled) return buildCreateRefundRequestViaJna(config, request, timestamp, nonce)
+    if (!FastPath.isEnabled) return FastPath.holding(config) { buildCreateRefundRequestViaJna(config, request, timestamp, nonce) }
     return FastPath.invoke(
         config, FastPath.OP_BUILD_CREATE_REFUND_REQUEST,
         FfiConverterTypeCreateRefundRequest.allocationSize(request) + 8UL + FfiConverterString.allocationSize(nonce),
@@ -36,7 +37,7 @@ public fun buildQueryRefundRequest(
     timestamp: Long,
     nonce: String,
 ): HttpRequest {
-    if (!FastPath.isEnabled) return buildQueryRefundRequestViaJna(config, outRefundNo, subMchid, timestamp, nonce)
+    if (!FastPath.isEnabled) return FastPath.holding(config) { buildQueryRefundRequestViaJna(config, outRefundNo, subMchid, timestamp, nonce) }
     return FastPath.invoke(
         config, FastPath.OP_BUILD_QUERY_REFUND_REQUEST,
         FfiConverterString.allocationSize(outRefundNo) + FfiConverterOptionalString.allocationSize(subMchid) +
@@ -59,7 +60,7 @@ public fun buildApplyAbnormalRefundRequest(
     timestamp: Long,
     nonce: String,
 ): HttpRequest {
-    if (!FastPath.isEnabled) return buildApplyAbnormalRefundRequestViaJna(config, request, timestamp, nonce)
+    if (!FastPath.isEnabled) return FastPath.holding(config) { buildApplyAbnormalRefundRequestViaJna(config, request, timestamp, nonce) }
     return FastPath.invoke(
         config, FastPath.OP_BUILD_APPLY_ABNORMAL_REFUND_REQUEST,
         FfiConverterTypeAbnormalRefundRequest.allocationSize(request) + 8UL + FfiConverterString.allocationSize(nonce),
@@ -78,7 +79,7 @@ public fun buildApplyAbnormalRefundRequest(
  */
 @Throws(RefundException::class)
 public fun parseRefundResponse(config: ClientConfig, response: HttpResponse, now: Long): Refund {
-    if (!FastPath.isEnabled) return parseRefundResponseViaJna(config, response, now)
+    if (!FastPath.isEnabled) return FastPath.holding(config) { parseRefundResponseViaJna(config, response, now) }
     return FastPath.invoke(
         config, FastPath.OP_PARSE_REFUND_RESPONSE,
         FfiConverterTypeHttpResponse.allocationSize(response) + 8UL,
@@ -93,7 +94,7 @@ public fun parseRefundResponse(config: ClientConfig, response: HttpResponse, now
 /** Verify a WeChat Pay signature (`Wechatpay-*` headers) over `body` as of `now`. */
 @Throws(RefundException::class)
 public fun verifyWechatpaySignature(config: ClientConfig, headers: List<HttpHeader>, body: ByteArray, now: Long) {
-    if (!FastPath.isEnabled) return verifyWechatpaySignatureViaJna(config, headers, body, now)
+    if (!FastPath.isEnabled) return FastPath.holding(config) { verifyWechatpaySignatureViaJna(config, headers, body, now) }
     return FastPath.invoke(
         config, FastPath.OP_VERIFY_WECHATPAY_SIGNATURE,
         FfiConverterSequenceTypeHttpHeader.allocationSize(headers) + FfiConverterByteArray.allocationSize(body) + 8UL,
@@ -114,7 +115,7 @@ public fun parseNotificationAt(
     body: ByteArray,
     now: Long,
 ): RefundNotification {
-    if (!FastPath.isEnabled) return parseNotificationAtViaJna(config, headers, body, now)
+    if (!FastPath.isEnabled) return FastPath.holding(config) { parseNotificationAtViaJna(config, headers, body, now) }
     return FastPath.invoke(
         config, FastPath.OP_PARSE_NOTIFICATION_AT,
         FfiConverterMapStringString.allocationSize(headers) + FfiConverterByteArray.allocationSize(body) + 8UL,
