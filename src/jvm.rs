@@ -60,6 +60,36 @@ impl Args<'_> {
         T::try_read(&mut self.0).map_err(|e| format!("argument {what}: {e}"))
     }
 
+    /// A `Vec<u8>` argument (`bytes`: an i32 big-endian length, then the bytes — UniFFI's format,
+    /// the same bytes its `Lift` for `Vec<u8>` reads one element at a time), as one copy.
+    fn bytes(&mut self, what: &str) -> Result<Vec<u8>, String> {
+        let (len, rest) = self
+            .0
+            .split_first_chunk::<4>()
+            .ok_or_else(|| format!("argument {what}: no length"))?;
+        let len = usize::try_from(i32::from_be_bytes(*len))
+            .map_err(|_| format!("argument {what}: negative length"))?;
+        if rest.len() < len {
+            return Err(format!(
+                "argument {what}: {len} bytes announced, {} left",
+                rest.len()
+            ));
+        }
+        let (bytes, rest) = rest.split_at(len);
+        self.0 = rest;
+        Ok(bytes.to_vec())
+    }
+
+    /// An `HttpResponse` argument, its body read by [`Args::bytes`] (a new field of the record
+    /// fails to compile here; `tests::fast_readers_match_uniffi_lift` checks the bytes).
+    fn response(&mut self, what: &str) -> Result<HttpResponse, String> {
+        Ok(HttpResponse {
+            status: self.next(what)?,
+            headers: self.next(what)?,
+            body: self.bytes(what)?,
+        })
+    }
+
     fn end(self) -> Result<(), String> {
         if self.0.is_empty() {
             Ok(())
@@ -147,14 +177,14 @@ fn dispatch(op: i32, config: Arc<ClientConfig>, args: &[u8]) -> Result<Vec<u8>, 
             ))
         }
         op::PARSE_REFUND_RESPONSE => {
-            let response: HttpResponse = a.next("response")?;
+            let response = a.response("response")?;
             let now: i64 = a.next("now")?;
             a.end()?;
             encode(crate::parse_refund_response(config, response, now))
         }
         op::VERIFY_WECHATPAY_SIGNATURE => {
             let headers: Vec<HttpHeader> = a.next("headers")?;
-            let body: Vec<u8> = a.next("body")?;
+            let body = a.bytes("body")?;
             let now: i64 = a.next("now")?;
             a.end()?;
             encode_with(
@@ -164,7 +194,7 @@ fn dispatch(op: i32, config: Arc<ClientConfig>, args: &[u8]) -> Result<Vec<u8>, 
         }
         op::PARSE_NOTIFICATION_AT => {
             let headers: HashMap<String, String> = a.next("headers")?;
-            let body: Vec<u8> = a.next("body")?;
+            let body = a.bytes("body")?;
             let now: i64 = a.next("now")?;
             a.end()?;
             encode(crate::parse_notification_at(config, headers, body, now))
@@ -287,6 +317,51 @@ mod tests {
         // A truncated buffer names the argument.
         let err = dispatch(op::PARSE_NOTIFICATION_AT, config, &args[..2]).unwrap_err();
         assert!(err.starts_with("argument headers"), "{err}");
+    }
+
+    #[test]
+    fn fast_readers_match_uniffi_lift() {
+        let response = HttpResponse {
+            status: 404,
+            headers: vec![
+                HttpHeader {
+                    name: "Request-ID".into(),
+                    value: "请求-1".into(),
+                },
+                HttpHeader {
+                    name: "X".into(),
+                    value: String::new(),
+                },
+            ],
+            body: (0..=255u8).chain(b"{\"code\":1}".iter().copied()).collect(),
+        };
+        for r in [
+            response.clone(),
+            HttpResponse {
+                body: Vec::new(),
+                ..response
+            },
+        ] {
+            let mut buf = Vec::new();
+            <HttpResponse as Lower<UniFfiTag>>::write(r.clone(), &mut buf);
+            <Vec<u8> as Lower<UniFfiTag>>::write(r.body.clone(), &mut buf);
+            let lifted = <HttpResponse as Lift<UniFfiTag>>::try_read(&mut &buf[..]).unwrap();
+            let mut a = Args(&buf);
+            assert_eq!(a.response("r").unwrap(), lifted);
+            assert_eq!(lifted, r);
+            assert_eq!(a.bytes("body").unwrap(), r.body);
+            a.end().unwrap();
+        }
+        // Truncated and negative lengths are refused, never read past the buffer.
+        assert!(Args(&[0, 0, 0, 5, 1, 2])
+            .bytes("b")
+            .unwrap_err()
+            .contains("5 bytes announced, 2 left"));
+        assert!(Args(&[0xff, 0xff, 0xff, 0xff])
+            .bytes("b")
+            .unwrap_err()
+            .contains("negative"));
+        assert!(Args(&[0, 0]).bytes("b").unwrap_err().contains("no length"));
     }
 
     #[test]
