@@ -169,14 +169,7 @@ class FastPathTest {
         var compared = 0
         for (c in v.arr("cases")) {
             val name = c.str("name")
-            val headers = listOf(
-                HttpHeader("Wechatpay-Timestamp", c.long("timestamp").toString()),
-                HttpHeader("Wechatpay-Nonce", c.str("nonce")),
-                HttpHeader("Wechatpay-Signature", c.str("signature")),
-                HttpHeader("Wechatpay-Serial", c.str("serial")),
-                HttpHeader("Wechatpay-Signature-Type", c.str("signature_type")),
-                HttpHeader("Request-ID", c.str("request_id")),
-            )
+            val headers = Vectors.responseHeaders(c)
             val body = c.str("body").toByteArray(Charsets.UTF_8)
             for (t in listOf(now, now + 301, now - 301)) {
                 assertSame("$name verify @$t", outcome { verifyWechatpaySignature(config, headers, body, t) },

@@ -1,5 +1,6 @@
 package com.wechatpayrefund.test
 
+import com.wechatpayrefund.HttpHeader
 import java.io.File
 
 /**
@@ -147,6 +148,16 @@ object Vectors {
     fun load(name: String): Map<String, Any?> = Json.parse(File(dir, name).readText(Charsets.UTF_8)).obj()
 
     val keys by lazy { load("keys.json") }
+
+    /** The `Wechatpay-*` and `Request-ID` headers of a verification.json case, as received. */
+    fun responseHeaders(c: Map<String, Any?>): List<HttpHeader> = listOf(
+        HttpHeader("Wechatpay-Timestamp", c.long("timestamp").toString()),
+        HttpHeader("Wechatpay-Nonce", c.str("nonce")),
+        HttpHeader("Wechatpay-Signature", c.str("signature")),
+        HttpHeader("Wechatpay-Serial", c.str("serial")),
+        HttpHeader("Wechatpay-Signature-Type", c.str("signature_type")),
+        HttpHeader("Request-ID", c.str("request_id")),
+    )
 
     /** The `cases` of a vector file by name. */
     fun cases(file: Map<String, Any?>): Map<String, Map<String, Any?>> =

@@ -8,7 +8,6 @@ import com.wechatpayrefund.FromAccount
 import com.wechatpayrefund.FundsAccount
 import com.wechatpayrefund.FundsFrom
 import com.wechatpayrefund.GoodsDetailInput
-import com.wechatpayrefund.HttpHeader
 import com.wechatpayrefund.HttpRequest
 import com.wechatpayrefund.HttpResponse
 import com.wechatpayrefund.PromotionType
@@ -200,14 +199,7 @@ class VectorsTest {
         for (c in v.arr("cases")) {
             val name = c.str("name")
             val rid = c.str("request_id")
-            val headers = listOf(
-                HttpHeader("Wechatpay-Timestamp", c.long("timestamp").toString()),
-                HttpHeader("Wechatpay-Nonce", c.str("nonce")),
-                HttpHeader("Wechatpay-Signature", c.str("signature")),
-                HttpHeader("Wechatpay-Serial", c.str("serial")),
-                HttpHeader("Wechatpay-Signature-Type", c.str("signature_type")),
-                HttpHeader("Request-ID", rid),
-            )
+            val headers = Vectors.responseHeaders(c)
             val body = c.str("body").toByteArray(Charsets.UTF_8)
             when (val expect = c.str("expect")) {
                 "ok" -> verifyWechatpaySignature(config, headers, body, now)
