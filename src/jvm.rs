@@ -19,8 +19,8 @@
 //! `…ViaJna` for Kotlin in uniffi.toml; `FastPath.kt` falls back to them whenever this entry
 //! cannot be loaded), and the Kotlin suite runs both paths on the same inputs.
 
-// The JNI registration entry, the native method's descriptor and the borrowed object handle need
-// `unsafe`; each use has its SAFETY comment.
+// The JNI registration entry, the native method's descriptor and the borrowed object handle
+// (`crate::ffi_handle`) need `unsafe`; each use has its SAFETY comment.
 #![allow(unsafe_code)]
 
 use crate::config::ClientConfig;
@@ -131,14 +131,9 @@ fn encode_with<T>(out: Result<T, RefundError>, write: impl FnOnce(T, &mut Vec<u8
 /// caller holds raised for the whole call (`FastPath.withHandle`, the protocol of the generated
 /// `callWithHandle`): the Kotlin object's own strong reference then outlives this call.
 unsafe fn config_of(handle: jlong) -> Result<Arc<ClientConfig>, String> {
-    let raw = handle as u64;
-    // Rust handles are non-null, aligned pointers (UniFFI: foreign handles have bit 0 set).
-    if raw == 0 || raw & 1 == 1 {
-        return Err("ClientConfig has no live handle".into());
-    }
-    // SAFETY: see the function's contract; `Handle::from_arc` made this handle (the generated
-    // constructor), and `into_arc_borrowed` adds the reference we drop at the end of the call.
-    Ok(unsafe { uniffi::ffi::Handle::from_raw_unchecked(raw).into_arc_borrowed::<ClientConfig>() })
+    // SAFETY: see the function's contract (that of `borrow_arc`).
+    unsafe { crate::ffi_handle::borrow_arc(handle as u64) }
+        .ok_or_else(|| "ClientConfig has no live handle".into())
 }
 
 fn dispatch(op: i32, config: Arc<ClientConfig>, args: &[u8]) -> Result<Vec<u8>, String> {

@@ -23,8 +23,9 @@
 //! # Ok(()) }
 //! ```
 
-// The CPython accelerator (`python`, only in the wheel) and the JVM fast path (`jvm`, the Kotlin
-// library) are the modules allowed `unsafe` (FFI entry points and borrowed object handles).
+// The CPython accelerator (`python`, only in the wheel), the JVM fast path (`jvm`, the Kotlin
+// library) and the object-handle borrowing they share (`ffi_handle`) are the modules allowed
+// `unsafe` (FFI entry points and borrowed object handles).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 // RefundError is a flat enum with named fields so that it maps one-to-one onto typed
@@ -65,6 +66,8 @@ pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod error;
+#[cfg(any(feature = "python", feature = "jvm"))]
+mod ffi_handle;
 #[cfg(feature = "jvm")]
 mod jvm;
 pub mod notify;

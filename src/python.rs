@@ -24,8 +24,9 @@
 //! when it cannot load (another interpreter, `WECHATPAY_REFUND_PURE_PYTHON=1`);
 //! `bindings/python/tests/test_speedups.py` checks both give the same results and errors.
 
-// The only unsafe code of the crate: turning a UniFFI object handle (held by a live Python
-// object) into one more strong reference of its `Arc`. See `arc_from_handle`.
+// `unsafe` here: borrowing the object behind a UniFFI handle held by a live Python object
+// (`arc_from_object`, through `crate::ffi_handle`) and creating records through `tp_new`
+// (`new_instance`). Each use has its SAFETY comment.
 #![allow(unsafe_code)]
 
 use crate::config::{ClientConfig, ClientOptions, WechatpayPublicKey};
@@ -374,19 +375,11 @@ fn arc_from_object<T: Send + Sync>(
         )));
     }
     let handle: u64 = obj.getattr(intern!(obj.py(), "_handle"))?.extract()?;
-    // Rust handles are non-null, aligned pointers (UniFFI: foreign handles have bit 0 set).
-    if handle == 0 || handle & 1 == 1 {
-        return Err(PyValueError::new_err(format!("{name} has no live handle")));
-    }
     // SAFETY: `obj` is an instance of the generated class for `T` whose `_handle` is
-    // `uniffi::ffi::Handle::from_arc(Arc<T>)`, i.e. `Arc::into_raw`, and `obj` holds that
-    // strong reference until its `__del__` frees it. We hold a reference to `obj` (and the
-    // GIL) here, so the count is at least 1 while we add ours; the new `Arc` is ours to drop.
-    unsafe {
-        let ptr = uniffi::ffi::Handle::from_raw_unchecked(handle).as_pointer::<T>();
-        Arc::increment_strong_count(ptr);
-        Ok(Arc::from_raw(ptr))
-    }
+    // `uniffi::ffi::Handle::from_arc(Arc<T>)`, and `obj` holds that strong reference until its
+    // `__del__` frees it; we hold a reference to `obj` (and the GIL) for the whole call.
+    unsafe { crate::ffi_handle::borrow_arc(handle) }
+        .ok_or_else(|| PyValueError::new_err(format!("{name} has no live handle")))
 }
 
 /// Hand an `Arc` to a generated object: the handle the generated `_uniffi_make_instance` and
