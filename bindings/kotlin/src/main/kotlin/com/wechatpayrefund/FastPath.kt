@@ -29,10 +29,10 @@ import java.util.concurrent.atomic.AtomicLong
  */
 public object FastPath {
     /** Whether the sans-IO calls take the single-JNI-call path (else the generated JNA calls). */
-    public val isEnabled: Boolean get() = native.reason == null && access != null
+    public val isEnabled: Boolean get() = native.problem == null && access.value != null
 
     /** Why [isEnabled] is false; `null` when it is true. */
-    public val disabledReason: String? get() = native.reason ?: accessProblem
+    public val disabledReason: String? get() = native.problem ?: access.problem
 
     internal const val OP_BUILD_CREATE_REFUND_REQUEST = 1
     internal const val OP_BUILD_QUERY_REFUND_REQUEST = 2
@@ -47,22 +47,22 @@ public object FastPath {
     /** The fields of a generated object that the generated `callWithHandle` protocol uses. */
     private class Access(val handle: Field, val callCounter: Field, val cleanable: Field)
 
-    private class NativeState(val reason: String?)
-
-    private var accessProblem: String? = null
+    /** What loading found: [value], or why not ([problem]). */
+    private class Loaded<T>(val value: T?, val problem: String?)
 
     /** Reflection on the generated `ClientConfig` (independent of the JNI entry). */
-    private val access: Access? by lazy { findAccess() }
+    private val access: Loaded<Access> by lazy { findAccess() }
 
-    /** The JNI entry, loaded into the copy of the library JNA loaded; `reason` if not. */
-    private val native: NativeState by lazy { loadNative() }
+    /** The JNI entry, registered in the copy of the library JNA loaded. */
+    private val native: Loaded<Unit> by lazy { loadNative() }
 
     /** Bound by the library (`RegisterNatives`, see [Registrar]) to `src/jvm.rs`. */
     @JvmStatic private external fun call(op: Int, handle: Long, args: ByteArray): ByteArray
 
     /**
      * Run [op] on [config] with the arguments [writeArgs] writes (at most [capacity] bytes) and
-     * the result [readResult] reads. Callers check [isEnabled] first.
+     * the result [readResult] reads — or, where the fast path is off, [viaJna] (the generated
+     * function on the same arguments) with [config]'s call counter held (see [holding]).
      */
     internal fun <T> invoke(
         config: ClientConfig,
@@ -70,9 +70,10 @@ public object FastPath {
         capacity: ULong,
         writeArgs: (ByteBuffer) -> Unit,
         readResult: (ByteBuffer) -> T,
+        viaJna: () -> T,
     ): T {
-        val access = access
-        if (access == null || native.reason != null) throw IllegalStateException("the JVM fast path is off: $disabledReason")
+        val access = access.value
+        if (access == null || native.problem != null) return holding(config, viaJna)
         val buf = ByteBuffer.allocate(capacity.toInt()) // big-endian, as UniFFI's format is
         writeArgs(buf)
         val args = buf.array().copyOf(buf.position())
@@ -96,8 +97,8 @@ public object FastPath {
      * free the handle under it (a JVM crash). Refuses a closed config with
      * `IllegalStateException`, like the generated methods.
      */
-    internal fun <R> holding(config: ClientConfig, block: () -> R): R {
-        val access = access
+    private fun <R> holding(config: ClientConfig, block: () -> R): R {
+        val access = access.value
         if (access == null) {
             // No reflection on this build of the generated code: the unraced check only.
             if (config.uniffiIsDestroyed) throw IllegalStateException("ClientConfig object has already been destroyed")
@@ -130,7 +131,7 @@ public object FastPath {
         }
     }
 
-    private fun findAccess(): Access? = try {
+    private fun findAccess(): Loaded<Access> = try {
         val cls = ClientConfig::class.java
         fun field(name: String, type: Class<*>): Field {
             val f = cls.getDeclaredField(name)
@@ -138,32 +139,32 @@ public object FastPath {
             f.isAccessible = true
             return f
         }
-        Access(
+        val found = Access(
             field("handle", java.lang.Long.TYPE),
             field("callCounter", AtomicLong::class.java),
             field("cleanable", UniffiCleaner.Cleanable::class.java),
         )
+        Loaded(found, null)
     } catch (e: Exception) {
-        accessProblem = "the generated ClientConfig has no usable call counter (${e.javaClass.name}: ${e.message})"
-        null
+        Loaded(null, "the generated ClientConfig has no usable call counter (${e.javaClass.name}: ${e.message})")
     }
 
-    private fun loadNative(): NativeState {
+    private fun loadNative(): Loaded<Unit> {
         if (System.getProperty("wechatpay.refund.fastpath", "true").equals("false", ignoreCase = true)) {
-            return NativeState("disabled by -Dwechatpay.refund.fastpath=false")
+            return Loaded(null, "disabled by -Dwechatpay.refund.fastpath=false")
         }
         return try {
             when (val code = Registrar.wechatpay_refund_jvm_register(JNIEnv.CURRENT)) {
-                0 -> NativeState(null)
-                1 -> NativeState("the library could not find com.wechatpayrefund.FastPath from this class loader")
-                2 -> NativeState("RegisterNatives refused FastPath.call")
-                else -> NativeState("the library's JVM registration failed ($code)")
+                0 -> Loaded(Unit, null)
+                1 -> Loaded(null, "the library could not find com.wechatpayrefund.FastPath from this class loader")
+                2 -> Loaded(null, "RegisterNatives refused FastPath.call")
+                else -> Loaded(null, "the library's JVM registration failed ($code)")
             }
         } catch (e: Exception) {
-            NativeState("${e.javaClass.name}: ${e.message}")
+            Loaded(null, "${e.javaClass.name}: ${e.message}")
         } catch (e: LinkageError) {
             // A library built without the `jvm` feature has no registration function.
-            NativeState("${e.javaClass.name}: ${e.message}")
+            Loaded(null, "${e.javaClass.name}: ${e.message}")
         }
     }
 

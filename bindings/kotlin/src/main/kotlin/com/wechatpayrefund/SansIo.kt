@@ -1,8 +1,9 @@
 // The sans-IO entry points of the Kotlin binding: the same names, parameters, results and
 // exceptions as the UniFFI exports of src/sansio.rs (generated here as `…ViaJna`, see
-// uniffi.toml), through FastPath's single JNI call when it is loaded, else through the generated
-// JNA call (with the config's call counter held, which the generated lowering of an object
-// argument does not do). Arguments and results are (de)serialised by the generated converters.
+// uniffi.toml), through FastPath's single JNI call when it is loaded, else (FastPath.invoke
+// decides) through the generated JNA call with the config's call counter held, which the
+// generated lowering of an object argument does not do. Arguments and results are
+// (de)serialised by the generated converters.
 @file:JvmName("SansIo")
 
 package com.wechatpayrefund
@@ -15,7 +16,6 @@ public fun buildCreateRefundRequest(
     timestamp: Long,
     nonce: String,
 ): HttpRequest {
-    if (!FastPath.isEnabled) return FastPath.holding(config) { buildCreateRefundRequestViaJna(config, request, timestamp, nonce) }
     return FastPath.invoke(
         config, FastPath.OP_BUILD_CREATE_REFUND_REQUEST,
         FfiConverterTypeCreateRefundRequest.allocationSize(request) + 8UL + FfiConverterString.allocationSize(nonce),
@@ -25,6 +25,7 @@ public fun buildCreateRefundRequest(
             FfiConverterString.write(nonce, it)
         },
         FfiConverterTypeHttpRequest::read,
+        { buildCreateRefundRequestViaJna(config, request, timestamp, nonce) },
     )
 }
 
@@ -37,7 +38,6 @@ public fun buildQueryRefundRequest(
     timestamp: Long,
     nonce: String,
 ): HttpRequest {
-    if (!FastPath.isEnabled) return FastPath.holding(config) { buildQueryRefundRequestViaJna(config, outRefundNo, subMchid, timestamp, nonce) }
     return FastPath.invoke(
         config, FastPath.OP_BUILD_QUERY_REFUND_REQUEST,
         FfiConverterString.allocationSize(outRefundNo) + FfiConverterOptionalString.allocationSize(subMchid) +
@@ -49,6 +49,7 @@ public fun buildQueryRefundRequest(
             FfiConverterString.write(nonce, it)
         },
         FfiConverterTypeHttpRequest::read,
+        { buildQueryRefundRequestViaJna(config, outRefundNo, subMchid, timestamp, nonce) },
     )
 }
 
@@ -60,7 +61,6 @@ public fun buildApplyAbnormalRefundRequest(
     timestamp: Long,
     nonce: String,
 ): HttpRequest {
-    if (!FastPath.isEnabled) return FastPath.holding(config) { buildApplyAbnormalRefundRequestViaJna(config, request, timestamp, nonce) }
     return FastPath.invoke(
         config, FastPath.OP_BUILD_APPLY_ABNORMAL_REFUND_REQUEST,
         FfiConverterTypeAbnormalRefundRequest.allocationSize(request) + 8UL + FfiConverterString.allocationSize(nonce),
@@ -70,6 +70,7 @@ public fun buildApplyAbnormalRefundRequest(
             FfiConverterString.write(nonce, it)
         },
         FfiConverterTypeHttpRequest::read,
+        { buildApplyAbnormalRefundRequestViaJna(config, request, timestamp, nonce) },
     )
 }
 
@@ -79,7 +80,6 @@ public fun buildApplyAbnormalRefundRequest(
  */
 @Throws(RefundException::class)
 public fun parseRefundResponse(config: ClientConfig, response: HttpResponse, now: Long): Refund {
-    if (!FastPath.isEnabled) return FastPath.holding(config) { parseRefundResponseViaJna(config, response, now) }
     return FastPath.invoke(
         config, FastPath.OP_PARSE_REFUND_RESPONSE,
         FfiConverterTypeHttpResponse.allocationSize(response) + 8UL,
@@ -88,13 +88,13 @@ public fun parseRefundResponse(config: ClientConfig, response: HttpResponse, now
             FfiConverterLong.write(now, it)
         },
         FfiConverterTypeRefund::read,
+        { parseRefundResponseViaJna(config, response, now) },
     )
 }
 
 /** Verify a WeChat Pay signature (`Wechatpay-*` headers) over `body` as of `now`. */
 @Throws(RefundException::class)
 public fun verifyWechatpaySignature(config: ClientConfig, headers: List<HttpHeader>, body: ByteArray, now: Long) {
-    if (!FastPath.isEnabled) return FastPath.holding(config) { verifyWechatpaySignatureViaJna(config, headers, body, now) }
     return FastPath.invoke(
         config, FastPath.OP_VERIFY_WECHATPAY_SIGNATURE,
         FfiConverterSequenceTypeHttpHeader.allocationSize(headers) + FfiConverterByteArray.allocationSize(body) + 8UL,
@@ -104,6 +104,7 @@ public fun verifyWechatpaySignature(config: ClientConfig, headers: List<HttpHead
             FfiConverterLong.write(now, it)
         },
         { },
+        { verifyWechatpaySignatureViaJna(config, headers, body, now) },
     )
 }
 
@@ -115,7 +116,6 @@ public fun parseNotificationAt(
     body: ByteArray,
     now: Long,
 ): RefundNotification {
-    if (!FastPath.isEnabled) return FastPath.holding(config) { parseNotificationAtViaJna(config, headers, body, now) }
     return FastPath.invoke(
         config, FastPath.OP_PARSE_NOTIFICATION_AT,
         FfiConverterMapStringString.allocationSize(headers) + FfiConverterByteArray.allocationSize(body) + 8UL,
@@ -125,5 +125,6 @@ public fun parseNotificationAt(
             FfiConverterLong.write(now, it)
         },
         FfiConverterTypeRefundNotification::read,
+        { parseNotificationAtViaJna(config, headers, body, now) },
     )
 }

@@ -40,20 +40,6 @@ import java.util.concurrent.TimeUnit
  */
 @Timeout(120)
 class FastPathTest {
-    private val keys = Vectors.keys
-    private val wx = keys.obj("wechatpay_public_key")
-
-    private fun vectorConfig(apiV3Key: String = keys.str("api_v3_key"), serviceProvider: Boolean = false) = ClientConfig(
-        mchid = keys.str("mchid"),
-        merchantSerialNo = keys.obj("merchant").str("serial_no"),
-        merchantPrivateKeyPem = keys.obj("merchant").str("private_key_pkcs8_pem"),
-        apiV3Key = apiV3Key,
-        wechatpayPublicKeyId = wx.str("id"),
-        wechatpayPublicKeyPem = wx.str("public_key_pem"),
-        platformCertificatesPem = listOf(keys.obj("platform").str("certificate_pem")),
-        serviceProvider = serviceProvider,
-    )
-
     /** Both outcomes of one call: its value, or its exception. */
     private fun <T> outcome(f: () -> T): Result<T> = try {
         Result.success(f())
@@ -96,7 +82,7 @@ class FastPathTest {
 
     @Test
     fun `build calls - same requests, same validation errors`() {
-        val config = vectorConfig()
+        val config = Vectors.config()
         val requests = listOf(
             "vector" to CreateRefundRequest(
                 outTradeNo = "1217752501201407033233368018", outRefundNo = "R20261123001",
@@ -133,7 +119,7 @@ class FastPathTest {
             }
         }
         // A service provider must name the sub-merchant: refused before anything is signed.
-        val sp = vectorConfig(serviceProvider = true)
+        val sp = Vectors.config(serviceProvider = true)
         assertSame("sp query", outcome { buildQueryRefundRequest(sp, "R1", null, 1795000055, "N1") },
             outcome { buildQueryRefundRequestViaJna(sp, "R1", null, 1795000055, "N1") })
         assertTrue(outcome { buildQueryRefundRequest(sp, "R1", null, 1795000055, "N1") }.exceptionOrNull() is RefundException.InvalidInput)
@@ -141,7 +127,7 @@ class FastPathTest {
 
     @Test
     fun `abnormal refund - same request apart from the random OAEP padding`() {
-        val config = vectorConfig()
+        val config = Vectors.config()
         val good = AbnormalRefundRequest(
             refundId = "50000000382019052709732678859", outRefundNo = "R20261123001", kind = AbnormalRefundKind.USER_BANK_CARD,
             bankType = "ICBC_DEBIT", bankAccount = "6222021234567890", realName = "张三",
@@ -165,7 +151,7 @@ class FastPathTest {
     fun `verification vectors - same verdicts, same refunds`() {
         val v = Vectors.load("verification.json")
         val now = v.long("now")
-        val config = vectorConfig()
+        val config = Vectors.config()
         var compared = 0
         for (c in v.arr("cases")) {
             val name = c.str("name")
@@ -201,8 +187,8 @@ class FastPathTest {
     fun `notification vectors - same notifications, same refusals`() {
         val v = Vectors.load("notification.json")
         val now = v.long("now")
-        val config = vectorConfig()
-        val otherKey = vectorConfig(apiV3Key = "ZZZZzzzz0000111122223333abcdABCD")
+        val config = Vectors.config()
+        val otherKey = Vectors.config(apiV3Key = "ZZZZzzzz0000111122223333abcdABCD")
         for (c in v.arr("cases")) {
             val name = c.str("name")
             @Suppress("UNCHECKED_CAST")
@@ -227,7 +213,7 @@ class FastPathTest {
 
     @Test
     fun `a closed config is refused with IllegalStateException, never used`() {
-        val config = vectorConfig()
+        val config = Vectors.config()
         val r = CreateRefundRequest(outTradeNo = "T1", outRefundNo = "R1", amount = RefundAmountInput(refund = 1, total = 1))
         buildCreateRefundRequest(config, r, 1795000055, "N1")
         config.close()
@@ -253,7 +239,7 @@ class FastPathTest {
         val pool = Executors.newFixedThreadPool(4)
         try {
             repeat(20) { round ->
-                val config = vectorConfig()
+                val config = Vectors.config()
                 val tasks = (0 until 4).map { i ->
                     Callable {
                         var done = 0

@@ -1,5 +1,6 @@
 package com.wechatpayrefund.test
 
+import com.wechatpayrefund.ClientConfig
 import com.wechatpayrefund.HttpHeader
 import java.io.File
 
@@ -148,6 +149,21 @@ object Vectors {
     fun load(name: String): Map<String, Any?> = Json.parse(File(dir, name).readText(Charsets.UTF_8)).obj()
 
     val keys by lazy { load("keys.json") }
+
+    /** The vector merchant, trusting both the WeChat Pay public key and the platform certificate. */
+    fun config(apiV3Key: String = keys.str("api_v3_key"), serviceProvider: Boolean = false): ClientConfig {
+        val wx = keys.obj("wechatpay_public_key")
+        return ClientConfig(
+            mchid = keys.str("mchid"),
+            merchantSerialNo = keys.obj("merchant").str("serial_no"),
+            merchantPrivateKeyPem = keys.obj("merchant").str("private_key_pkcs8_pem"),
+            apiV3Key = apiV3Key,
+            wechatpayPublicKeyId = wx.str("id"),
+            wechatpayPublicKeyPem = wx.str("public_key_pem"),
+            platformCertificatesPem = listOf(keys.obj("platform").str("certificate_pem")),
+            serviceProvider = serviceProvider,
+        )
+    }
 
     /** The `Wechatpay-*` and `Request-ID` headers of a verification.json case, as received. */
     fun responseHeaders(c: Map<String, Any?>): List<HttpHeader> = listOf(

@@ -43,20 +43,6 @@ class VectorsTest {
     private val keys = Vectors.keys
     private val signing = Vectors.load("signing.json")
 
-    /** The vector merchant, trusting both the WeChat Pay public key and the platform certificate. */
-    private fun vectorConfig(apiV3Key: String = keys.str("api_v3_key")): ClientConfig {
-        val wx = keys.obj("wechatpay_public_key")
-        return ClientConfig(
-            mchid = keys.str("mchid"),
-            merchantSerialNo = keys.obj("merchant").str("serial_no"),
-            merchantPrivateKeyPem = keys.obj("merchant").str("private_key_pkcs8_pem"),
-            apiV3Key = apiV3Key,
-            wechatpayPublicKeyId = wx.str("id"),
-            wechatpayPublicKeyPem = wx.str("public_key_pem"),
-            platformCertificatesPem = listOf(keys.obj("platform").str("certificate_pem")),
-        )
-    }
-
     private fun HttpRequest.header(name: String): String? =
         headers.firstOrNull { it.name.equals(name, ignoreCase = true) }?.value
 
@@ -136,7 +122,7 @@ class VectorsTest {
 
     @Test
     fun `signing vectors - Authorization headers are byte-identical`() {
-        checkSigningVectors(vectorConfig())
+        checkSigningVectors(Vectors.config())
     }
 
     @Test
@@ -165,7 +151,7 @@ class VectorsTest {
     @Test
     fun `apply abnormal refund - sensitive fields are RSA-OAEP encrypted to the WeChat Pay key`() {
         val req = buildApplyAbnormalRefundRequest(
-            vectorConfig(),
+            Vectors.config(),
             AbnormalRefundRequest(
                 refundId = "50000000382019052709732678859",
                 outRefundNo = "R20261123001",
@@ -194,7 +180,7 @@ class VectorsTest {
     fun `verification vectors - every expected outcome`() {
         val v = Vectors.load("verification.json")
         val now = v.long("now")
-        val config = vectorConfig()
+        val config = Vectors.config()
         var okParsed = 0
         for (c in v.arr("cases")) {
             val name = c.str("name")
@@ -253,7 +239,7 @@ class VectorsTest {
     fun `notification vectors - verified, decrypted, parsed`() {
         val v = Vectors.load("notification.json")
         val now = v.long("now")
-        val config = vectorConfig()
+        val config = Vectors.config()
         val cases = v.arr("cases")
         assertEquals(3, cases.size)
         for (c in cases) {
@@ -298,7 +284,7 @@ class VectorsTest {
             val probe = headers + ("Wechatpay-Signature" to "WECHATPAY/SIGNTEST/abc")
             assertThrows<RefundException.ProbeSignature>(name) { parseNotificationAt(config, probe, body, now) }
             // A different API v3 key cannot decrypt the (authentic) resource.
-            val otherKey = vectorConfig(apiV3Key = "ZZZZzzzz0000111122223333abcdABCD")
+            val otherKey = Vectors.config(apiV3Key = "ZZZZzzzz0000111122223333abcdABCD")
             assertThrows<RefundException.Decryption>(name) { parseNotificationAt(otherKey, headers, body, now) }
         }
     }
