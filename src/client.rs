@@ -11,7 +11,7 @@ use crate::config::ClientConfig;
 use crate::crypto;
 use crate::error::TransportErrorKind;
 use crate::error::{RefundError, Result};
-use crate::notify::{self, ReplayGuard};
+use crate::notify::ReplayGuard;
 use crate::ratelimit::RateLimiter;
 use crate::refund::model::{
     AbnormalRefundRequest, CreateRefundRequest, Refund, RefundNotification,
@@ -443,35 +443,17 @@ impl RefundClient {
     ) -> Result<RefundNotification> {
         self.ensure_certificates()?;
         let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        // The very function the sans-IO `parse_notification_at` calls (merchant check included).
         let parse = |now: i64| {
-            notify::parse_notification(
-                &self.config.keys.ring(),
-                &self.config.api_v3_key,
-                self.config.backend,
-                pairs.clone(),
-                &body,
-                now,
-            )
+            crate::sansio::parse_notification_parts(&self.config, pairs.clone(), &body, now)
         };
-        let now = self.clock.now_unix();
         // A new platform certificate: refresh (single-flight, rate-limited, never waiting: anyone
         // can POST a forged notification) and verify the same bytes again.
-        let note = self.reverified(Need::NotifiedSerial, parse)?;
-        notify::check_merchant(&note, &self.config.mchid, self.config.service_provider)?;
+        let mut note = self.reverified(Need::NotifiedSerial, parse)?;
         if let Some(guard) = &self.replay_guard {
-            // Only verified notifications reach the guard: unverified nonces cannot fill it.
+            // Only verified notifications reach the guard: unverified ones cannot fill it.
             let h = crate::verify::SignatureHeaders::from_pairs(pairs)?;
-            let ts = h
-                .timestamp
-                .as_deref()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(now);
-            guard.admit(
-                h.nonce.as_deref().unwrap_or_default(),
-                ts,
-                now,
-                h.request_id,
-            )?;
+            note.seen_before = guard.admit(&note.id, h.nonce.as_deref().unwrap_or_default());
         }
         Ok(note)
     }

@@ -406,8 +406,17 @@ impl Shared {
             Some("refund"),
             "refund",
         )?;
+        // One notification per refund and event: WeChat Pay delivers the same `id` again
+        // (freshly signed) until the merchant acknowledges it.
         let id = {
-            let h = random_hex(16).to_ascii_lowercase();
+            let digest = aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA256,
+                format!("{}\n{}\n{}", self.keys.mchid, r.refund_id, event).as_bytes(),
+            );
+            let h: String = digest.as_ref()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             format!(
                 "{}-{}-{}-{}-{}",
                 &h[..8],

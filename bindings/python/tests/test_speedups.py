@@ -649,3 +649,73 @@ def test_client_parse_notification_matches(vector_config):
         assert f[:2] == p[:2]
         if f[0] == "refund_error":
             assert f[3].get("timestamp") == p[3].get("timestamp")
+
+
+# ------------------------------------------------------------------ mismatching merchants (issue 24)
+
+MISMATCH = load_vector("notification_mismatch.json")
+
+
+def mismatch_config(keys, c):
+    return wr.ClientConfig(**config_args(keys, mchid=c["config"]["mchid"],
+                                         service_provider=c["config"]["service_provider"]))
+
+
+@needs_speedups
+@pytest.mark.parametrize("c", MISMATCH["cases"], ids=lambda c: c["name"])
+def test_parse_notification_at_gives_the_same_merchant_verdict(keys, c):
+    """Another mchid, service-provider mode without or with another merchant, another event
+    type: the accelerated and the generated call give the same verdict (once, the accelerator
+    skipped the merchant check), and it is the expected one."""
+    config = mismatch_config(keys, c)
+    headers, body = dict(c["headers"]), c["body"].encode()
+    fast, pure = both("parse_notification_at", config, headers, body, MISMATCH["now"])
+    assert_same(fast, pure)
+    if "field" in c["expect"]:
+        assert fast[1] is wr.RefundError.NotificationMismatch and fast[3]["field"] == c["expect"]["field"]
+    else:
+        assert fast[0] == "ok" and fast[1].raw_json == c["plaintext"]
+
+
+@needs_speedups
+@pytest.mark.parametrize("c", MISMATCH["cases"], ids=lambda c: c["name"])
+def test_client_parse_notification_gives_the_same_merchant_verdict(keys, c):
+    """The client checks the real clock: the vectors are outside its window, so both paths stop
+    at the timestamp -- unless the merchant check ran first. Same verdict either way."""
+    client = wr.RefundClient(mismatch_config(keys, c))
+    headers, body = dict(c["headers"]), c["body"].encode()
+    f = outcome(client.parse_notification, headers, body)
+    p = outcome(PURE["RefundClient.parse_notification"], client, headers, body)
+    assert f[:2] == p[:2]
+
+
+def test_mismatch_verdicts_hold_on_whichever_path_is_installed(keys):
+    """The same vectors through the public function, accelerated or not (the suite's second pass
+    runs this on the generated code alone)."""
+    for c in MISMATCH["cases"]:
+        r = outcome(wr.parse_notification_at, mismatch_config(keys, c), dict(c["headers"]),
+                    c["body"].encode(), MISMATCH["now"])
+        if "field" in c["expect"]:
+            assert r[1] is wr.RefundError.NotificationMismatch and r[3]["field"] == c["expect"]["field"], c["name"]
+        else:
+            assert r[0] == "ok", (c["name"], r)
+
+
+@needs_speedups
+def test_an_object_that_claims_the_class_is_refused(vector_config):
+    """`isinstance` honours a `__class__` attribute; the accelerator checks the real type, so a
+    forged `_handle` is never read."""
+
+    class Impostor:
+        __class__ = wr.ClientConfig
+        _handle = 8
+
+    assert isinstance(Impostor(), wr.ClientConfig)  # what the old check trusted
+    c = case(VERIFICATION, "ok_public_key")
+    resp = wr.HttpResponse(status=200, headers=verification_headers(c), body=c["body"].encode())
+    for call in (lambda o: wr.parse_refund_response(o, resp, VERIFICATION["now"]),
+                 lambda o: wr.parse_notification_at(o, {}, b"", 0),
+                 lambda o: wr.RefundClient.query_refund(o, "R1")):
+        with pytest.raises(TypeError):
+            call(Impostor())
+

@@ -151,10 +151,10 @@ object Vectors {
     val keys by lazy { load("keys.json") }
 
     /** The vector merchant, trusting both the WeChat Pay public key and the platform certificate. */
-    fun config(apiV3Key: String = keys.str("api_v3_key"), serviceProvider: Boolean = false): ClientConfig {
+    fun config(apiV3Key: String = keys.str("api_v3_key"), serviceProvider: Boolean = false, mchid: String = keys.str("mchid")): ClientConfig {
         val wx = keys.obj("wechatpay_public_key")
         return ClientConfig(
-            mchid = keys.str("mchid"),
+            mchid = mchid,
             merchantSerialNo = keys.obj("merchant").str("serial_no"),
             merchantPrivateKeyPem = keys.obj("merchant").str("private_key_pkcs8_pem"),
             apiV3Key = apiV3Key,
