@@ -222,7 +222,9 @@ impl RefundClient {
     ) -> Result<T> {
         match parse(self.clock.now_unix()) {
             Err(RefundError::UnknownSerial { serial, request_id })
-                if self.config.download_certificates && !is_public_key_id(&serial) =>
+                if self.config.download_certificates
+                    && !is_public_key_id(&serial)
+                    && normalize_serial(&serial).is_some() =>
             {
                 match self.refresh_certificates(need(serial.clone())) {
                     Ok(()) => parse(self.clock.now_unix()),
@@ -265,16 +267,22 @@ impl RefundClient {
             reason,
             request_id: None,
         };
-        match config.refresher.begin(&need, satisfied) {
+        let max_wait = Duration::from_millis(config.options.deadline_ms);
+        match config.refresher.begin(&need, satisfied, max_wait) {
             Decision::Satisfied => Ok(()),
             Decision::Refused(why) => Err(unavailable(format!("no certificate download: {why}"))),
             Decision::Download(started) => {
+                // Finished on every exit: dropped unfinished (a panic), it records a failure.
+                let ticket = config.refresher.ticket(started);
                 let outcome = self.download_certificates();
                 let record = match &outcome {
-                    Ok(serials) => Ok((serials.clone(), self.clock.now_unix())),
+                    Ok((serials, _)) => Ok((serials.clone(), self.clock.now_unix())),
                     Err(e) => Err(e.to_string()),
                 };
-                config.refresher.finish(started, record);
+                ticket.finish(record);
+                if let Ok((_, dropped)) = &outcome {
+                    config.refresher.record_dropped(dropped.clone());
+                }
                 outcome?;
                 if satisfied() || matches!(need, Need::Freshness | Need::Explicit) {
                     Ok(())
@@ -287,25 +295,32 @@ impl RefundClient {
         }
     }
 
-    /// One verified download, merged into the store; the serials it held.
-    fn download_certificates(&self) -> Result<HashSet<String>> {
+    /// One verified download; its certificates replace those of the previous download (the
+    /// configured ones stay). The serials it held, and the listed ones it left out.
+    #[allow(clippy::type_complexity)]
+    fn download_certificates(&self) -> Result<(HashSet<String>, Vec<(String, String)>)> {
         let (ts, nonce) = self.now_and_nonce();
         let mut req = certificates::build_download_request(&self.config, ts, &nonce)?;
         req.timeout_ms = Some(self.config.options.deadline_ms);
         let resp = self.transport.send(req)?;
         let now = self.clock.now_unix();
-        let downloaded =
+        let download =
             certificates::parse_download(&self.config, &self.config.keys.ring(), &resp, now)?;
-        let serials = downloaded
+        let serials = download
+            .certificates
             .iter()
-            .map(|d| normalize_serial(&d.certificate.serial_hex))
+            .filter_map(|d| normalize_serial(&d.certificate.serial_hex))
             .collect();
         self.config.keys.update(|ring| {
-            for d in downloaded {
-                ring.add_parsed_certificate(d.certificate);
-            }
+            ring.replace_downloaded(
+                download
+                    .certificates
+                    .into_iter()
+                    .map(|d| d.certificate)
+                    .collect(),
+            )
         });
-        Ok(serials)
+        Ok((serials, download.dropped))
     }
 
     /// After a successful call: refresh in the background when the last download is older
@@ -315,8 +330,15 @@ impl RefundClient {
             return;
         }
         let now = self.clock.now_unix();
-        let newest = self.config.keys.ring().newest_certificate_expiry();
-        if !self.config.refresher.refresh_due(now, newest) {
+        let (newest, public_key_only) = {
+            let ring = self.config.keys.ring();
+            // Migration done: a public key is in use and every certificate held has expired;
+            // there is nothing to keep fresh (an unknown serial still downloads on demand).
+            let public_key_only =
+                ring.public_key_id().is_some() && !ring.has_valid_certificate(now);
+            (ring.newest_certificate_expiry(), public_key_only)
+        };
+        if public_key_only || !self.config.refresher.refresh_due(now, newest) {
             return;
         }
         let client = Self {
