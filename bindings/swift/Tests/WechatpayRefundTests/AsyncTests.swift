@@ -87,7 +87,8 @@ extension AsyncTests {
         let k = sandbox.credentials()
         let client = try RefundClient(config: try ClientConfig(
             mchid: k.mchid, merchantSerialNo: k.merchantSerialNo, merchantPrivateKeyPem: k.merchantPrivateKeyPem,
-            apiV3Key: k.apiV3Key, downloadPlatformCertificates: true, baseUrl: k.baseUrl))
+            apiV3Key: k.apiV3Key, downloadPlatformCertificates: true, baseUrl: k.baseUrl,
+            options: ClientOptions(platformTrustAnchorsPem: k.platformTrustAnchorsPem)))
         let certs = try await client.refreshPlatformCertificates()
         XCTAssertEqual(certs.map { $0.serialNo }, [k.platformCertificateSerialNo])
     }
