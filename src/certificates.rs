@@ -263,6 +263,21 @@ impl TrustAnchors {
         Ok(Self { anchors })
     }
 
+    /// A configured platform certificate (PEM), parsed and checked against the anchors: a
+    /// `Config` error naming the certificate otherwise.
+    pub(crate) fn checked(
+        &self,
+        backend: crate::crypto::CryptoBackend,
+        pem: &str,
+    ) -> Result<Certificate> {
+        let cert = Certificate::from_pem_with(backend, pem)
+            .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;
+        self.check(&cert).map_err(|e| {
+            RefundError::config(format!("platform certificate {}: {e}", cert.serial_hex))
+        })?;
+        Ok(cert)
+    }
+
     /// Whether `cert` was issued (SHA256-RSA signed) by one of the anchors, or is one of them.
     pub fn check(&self, cert: &Certificate) -> std::result::Result<(), String> {
         let s = &cert.signed;

@@ -289,8 +289,14 @@ impl ClientConfigBuilder {
         for (id, pem) in &self.public_keys {
             keys.add_public_key(id, pem, self.backend)?;
         }
+        // Configured platform certificates must chain to the trust anchors too: a certificate
+        // pasted from the wrong place fails here, not at the first answer.
+        let trust_anchors = crate::certificates::TrustAnchors::from_pems(
+            &self.options.platform_trust_anchors_pem,
+            self.backend,
+        )?;
         for pem in &self.certificates {
-            keys.add_certificate(pem, self.backend)?;
+            keys.add_parsed_certificate(trust_anchors.checked(self.backend, pem)?, false);
         }
         if keys.is_empty() && !self.download_certificates {
             return Err(RefundError::config(
@@ -327,10 +333,6 @@ impl ClientConfigBuilder {
             Some(ua) => ua.clone(),
             None => default_user_agent(),
         };
-        let trust_anchors = crate::certificates::TrustAnchors::from_pems(
-            &self.options.platform_trust_anchors_pem,
-            self.backend,
-        )?;
         Ok(ClientConfig {
             mchid: self.mchid,
             merchant_serial_no: serial.to_ascii_uppercase(),
@@ -669,8 +671,7 @@ impl ClientConfig {
     /// Add or replace a platform certificate at run time (every client of this configuration
     /// uses it at once). Returns its serial.
     pub fn add_platform_certificate(&self, pem: String) -> Result<String> {
-        let cert = crate::crypto::Certificate::from_pem_with(self.backend, &pem)
-            .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;
+        let cert = self.trust_anchors.checked(self.backend, &pem)?;
         Ok(self.keys.update(|r| r.add_parsed_certificate(cert, false)))
     }
 

@@ -138,10 +138,10 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Add (or replace) a platform certificate (X.509 PEM) as configured by the merchant: it
-    /// stays until removed, is looked up by its serial and verifies only within its validity.
-    /// Returns the serial. (No chain check here: `ClientConfig` checks configured certificates
-    /// against its trust anchors.)
+    /// Add (or replace) a platform certificate (X.509 PEM) as configured: it stays until
+    /// removed, is looked up by its serial and verifies only within its validity. Returns the
+    /// serial. A bare key ring checks no chain: `ClientConfig` checks the certificates it is
+    /// given against its trust anchors.
     pub fn add_certificate(&mut self, pem: &str, backend: CryptoBackend) -> Result<String> {
         let cert = Certificate::from_pem_with(backend, pem)
             .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;

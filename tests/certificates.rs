@@ -190,6 +190,7 @@ fn an_expired_certificate_never_verifies() {
         .unwrap();
     let config = Arc::new(
         common::builder()
+            .options(common::trusting_test_platform())
             .platform_certificate(cert_pem)
             .build()
             .unwrap(),
@@ -238,6 +239,7 @@ fn an_expired_certificate_never_verifies() {
             common::s(&k["merchant"]["private_key_pkcs8_pem"]),
             common::s(&k["api_v3_key"]),
         )
+        .options(common::trusting_test_platform())
         .platform_certificate(common::s(&k["platform"]["certificate_pem"]))
         .build()
         .unwrap(),

@@ -62,6 +62,11 @@ fn fx() -> &'static Fx {
             k(&keys, &["wechatpay_public_key", "public_key_pem"]),
         )
         .platform_certificate(k(&keys, &["platform", "certificate_pem"]))
+        // The test platform certificate is self-signed: its own trust anchor.
+        .options(ClientOptions {
+            platform_trust_anchors_pem: vec![k(&keys, &["platform", "certificate_pem"]).into()],
+            ..Default::default()
+        })
         .build()
         .unwrap();
         let mut keyring = KeyRing::new();

@@ -24,7 +24,10 @@ fn client_with(sandbox: &Sandbox, options: ClientOptions) -> Arc<RefundClient> {
         c.api_v3_key,
     )
     .base_url(c.base_url)
-    .options(options);
+    .options(ClientOptions {
+        platform_trust_anchors_pem: c.platform_trust_anchors_pem.clone(),
+        ..options
+    });
     if let (Some(id), Some(pem)) = (c.wechatpay_public_key_id, c.wechatpay_public_key_pem) {
         b = b.wechatpay_public_key(id, pem);
     }

@@ -46,6 +46,11 @@ fn config(backend: CryptoBackend, key_field: &str) -> Arc<ClientConfig> {
             s(&k["wechatpay_public_key"]["public_key_pem"]),
         )
         .platform_certificate(s(&k["platform"]["certificate_pem"]))
+        // The test platform certificate is self-signed: its own trust anchor.
+        .options(ClientOptions {
+            platform_trust_anchors_pem: vec![s(&k["platform"]["certificate_pem"]).into()],
+            ..Default::default()
+        })
         .crypto_backend(backend)
         .build()
         .unwrap(),

@@ -205,23 +205,24 @@ def _string_headers(headers):
 
 def _headers_from_any_mapping():
     """The generated notification calls, taking any mapping of headers (the accelerated ones
-    do so natively)."""
+    do so natively). Same names, signatures and documentation (functools.wraps)."""
+    import functools
+
     g = globals()
     generated_at = g["parse_notification_at"]
 
+    @functools.wraps(generated_at)
     def parse_notification_at(config, headers, body, now):
         return generated_at(config, _string_headers(headers), body, now)
 
-    parse_notification_at.__doc__ = generated_at.__doc__
     g["parse_notification_at"] = parse_notification_at
 
     generated_method = _generated.RefundClient.parse_notification
 
+    @functools.wraps(generated_method)
     def parse_notification(self, headers, body):
         return generated_method(self, _string_headers(headers), body)
 
-    parse_notification.__doc__ = generated_method.__doc__
-    parse_notification.__qualname__ = generated_method.__qualname__
     _generated.RefundClient.parse_notification = parse_notification
 
 

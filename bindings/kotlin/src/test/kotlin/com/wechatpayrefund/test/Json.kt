@@ -161,6 +161,8 @@ object Vectors {
             wechatpayPublicKeyId = wx.str("id"),
             wechatpayPublicKeyPem = wx.str("public_key_pem"),
             platformCertificatesPem = listOf(keys.obj("platform").str("certificate_pem")),
+            // The test platform certificate is self-signed: its own trust anchor.
+            options = com.wechatpayrefund.ClientOptions(platformTrustAnchorsPem = listOf(keys.obj("platform").str("certificate_pem"))),
             serviceProvider = serviceProvider,
         )
     }
