@@ -306,6 +306,9 @@ impl TrustAnchors {
 pub(crate) enum Need {
     /// Nothing to verify or encrypt with yet.
     FirstUse,
+    /// A notification arrived before any certificate was held: never wait (like
+    /// [`Need::NotifiedSerial`]); WeChat Pay delivers the notification again.
+    NotifiedFirstUse,
     /// A response to our own request named this serial: worth waiting (at most 5 s) for the
     /// rate limit's window.
     Serial(String),
@@ -440,7 +443,10 @@ impl Refresher {
         }
         loop {
             if st.in_flight {
-                if matches!(need, Need::NotifiedSerial(_) | Need::Freshness) {
+                if matches!(
+                    need,
+                    Need::NotifiedSerial(_) | Need::NotifiedFirstUse | Need::Freshness
+                ) {
                     return Decision::Refused("a certificate download is in flight".into());
                 }
                 let left = deadline.saturating_duration_since(Instant::now());

@@ -237,6 +237,12 @@ impl RefundClient {
 
     /// Download the platform certificates on first need (nothing to verify with yet).
     fn ensure_certificates(&self) -> Result<()> {
+        self.ensure_certificates_for(Need::FirstUse)
+    }
+
+    /// [`Self::ensure_certificates`] for `need` (`FirstUse` for our own calls,
+    /// `NotifiedFirstUse` for a notification, which never waits for a download in flight).
+    fn ensure_certificates_for(&self, need: Need) -> Result<()> {
         if !self.config.download_certificates {
             return Ok(());
         }
@@ -248,7 +254,7 @@ impl RefundClient {
         if have {
             return Ok(());
         }
-        self.refresh_certificates(Need::FirstUse)
+        self.refresh_certificates(need)
     }
 
     /// Run the download policy for `need`; `Ok` when the store now satisfies it.
@@ -258,7 +264,9 @@ impl RefundClient {
             let ring = config.keys.ring();
             match &need {
                 Need::Serial(s) | Need::NotifiedSerial(s) => ring.find(s).is_some(),
-                Need::FirstUse => ring.has_valid_certificate(self.clock.now_unix()),
+                Need::FirstUse | Need::NotifiedFirstUse => {
+                    ring.has_valid_certificate(self.clock.now_unix())
+                }
                 Need::Freshness | Need::Explicit => false,
             }
         };
@@ -463,7 +471,7 @@ impl RefundClient {
         headers: HashMap<String, String>,
         body: Vec<u8>,
     ) -> Result<RefundNotification> {
-        self.ensure_certificates()?;
+        self.ensure_certificates_for(Need::NotifiedFirstUse)?;
         let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         // The very function the sans-IO `parse_notification_at` calls (merchant check included).
         let parse = |now: i64| {

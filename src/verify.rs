@@ -94,6 +94,9 @@ pub enum Lookup<'a> {
 #[derive(Debug, Default, Clone)]
 pub struct KeyRing {
     entries: Vec<Entry>,
+    /// The WeChat Pay public key (lookup form) that last verified an answer or a notification:
+    /// the key WeChat Pay signs with now, hence the one to encrypt with.
+    in_use: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// The lookup form of a `Wechatpay-Serial` value, or `None` when it names nothing this library
@@ -221,14 +224,23 @@ impl KeyRing {
         }
     }
 
-    /// The key to encrypt sensitive fields with, and the id to send in `Wechatpay-Serial`:
-    /// the newest WeChat Pay public key when there is one (public-key mode and the migration),
-    /// else the platform certificate valid at `now` with the latest expiry.
+    /// The key to encrypt sensitive fields with, and the id to send in `Wechatpay-Serial`.
+    ///
+    /// Public-key mode (and the migration): the WeChat Pay public key that last verified one of
+    /// WeChat Pay's answers or notifications — the key WeChat Pay uses now, whatever the order
+    /// the keys were given in; before any answer, the key given last (`wechatpay_public_keys`
+    /// in order, `add_wechatpay_public_key` appends). Certificate mode: the platform
+    /// certificate valid at `now` with the latest expiry.
     pub fn encryption_key_at(&self, now: i64) -> Option<(&str, &RsaPublicKey)> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|e| e.kind == KeyKind::WechatpayPublicKey)
+        let in_use = self
+            .in_use
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let public = |e: &&Entry| e.kind == KeyKind::WechatpayPublicKey;
+        in_use
+            .and_then(|id| self.entries.iter().filter(public).find(|e| e.lookup == id))
+            .or_else(|| self.entries.iter().rev().find(public))
             .or_else(|| {
                 self.entries
                     .iter()
@@ -238,14 +250,22 @@ impl KeyRing {
             .map(|e| (e.id.as_str(), e.key.as_ref()))
     }
 
-    /// The newest WeChat Pay public key id (sent in `Wechatpay-Serial` on every request in
-    /// public-key mode).
+    /// Remember that WeChat Pay signed with the public key `id` (see [`Self::encryption_key_at`]).
+    fn note_in_use(&self, id: &str) {
+        if let Some(lookup) = normalize_serial(id) {
+            let mut in_use = self.in_use.lock().unwrap_or_else(|e| e.into_inner());
+            if in_use.as_deref() != Some(lookup.as_str()) {
+                *in_use = Some(lookup);
+            }
+        }
+    }
+
+    /// The WeChat Pay public key id sent in `Wechatpay-Serial` on every request in public-key
+    /// mode: the one [`Self::encryption_key_at`] encrypts with.
     pub fn public_key_id(&self) -> Option<&str> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|e| e.kind == KeyKind::WechatpayPublicKey)
-            .map(|e| e.id.as_str())
+        self.encryption_key_at(i64::MIN)
+            .filter(|(id, _)| is_public_key_id(id))
+            .map(|(id, _)| id)
     }
 
     /// The ids held, with their kind.
@@ -550,6 +570,9 @@ pub fn verify_signature(keys: &KeyRing, h: &SignatureHeaders, body: &[u8], now: 
             format!("signature does not match the body and the key {serial}"),
             rid(),
         ));
+    }
+    if is_public_key_id(serial) {
+        keys.note_in_use(serial);
     }
     Ok(())
 }
