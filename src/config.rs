@@ -5,6 +5,7 @@
 //! appear in `Debug` / `Display`.
 
 use crate::certificates::Refresher;
+use crate::crypto::der::normalize_hex;
 use crate::crypto::{CryptoBackend, RsaPrivateKey};
 use crate::error::{RefundError, Result};
 use crate::refund::validate::{is_loopback_host, split_url};
@@ -193,6 +194,7 @@ pub struct ClientConfigBuilder {
     mchid: String,
     merchant_serial_no: String,
     signer: SignerSource,
+    merchant_certificate: Option<String>,
     api_v3_key: Zeroizing<String>,
     public_keys: Vec<(String, String)>,
     certificates: Vec<String>,
@@ -212,6 +214,15 @@ impl fmt::Debug for ClientConfigBuilder {
 }
 
 impl ClientConfigBuilder {
+    /// The merchant API certificate (`apiclient_cert.pem`): the merchant serial is read from
+    /// it (give `merchant_serial_no` as `""`, or it must match), and the private key must be
+    /// its pair — the commonest configuration mistakes then fail at build time instead of as
+    /// `401 SIGN_ERROR` at the first call.
+    pub fn merchant_certificate(mut self, pem: impl Into<String>) -> Self {
+        self.merchant_certificate = Some(pem.into());
+        self
+    }
+
     /// Trust a WeChat Pay public key (`PUB_KEY_ID_…`, PEM `BEGIN PUBLIC KEY`). Requests then
     /// carry `Wechatpay-Serial: <id>` and sensitive fields are encrypted with this key.
     pub fn wechatpay_public_key(mut self, id: impl Into<String>, pem: impl Into<String>) -> Self {
@@ -269,20 +280,53 @@ impl ClientConfigBuilder {
                 self.mchid
             ))
         })?;
-        let serial = self.merchant_serial_no.trim();
+        let merchant_certificate = match &self.merchant_certificate {
+            Some(pem) => Some(
+                crate::crypto::Certificate::from_pem_with(self.backend, pem).map_err(|e| {
+                    RefundError::config(format!(
+                        "merchant_certificate_pem (apiclient_cert.pem): {e}"
+                    ))
+                })?,
+            ),
+            None => None,
+        };
+        let given = self.merchant_serial_no.trim();
+        let serial = match &merchant_certificate {
+            Some(c) if given.is_empty() => c.serial_hex.clone(),
+            Some(c) if normalize_hex(given) != normalize_hex(&c.serial_hex) => {
+                return Err(RefundError::config(format!(
+                    "merchant_serial_no {given} is not the serial of merchant_certificate_pem ({}); \
+                     give \"\" to read it from the certificate",
+                    c.serial_hex
+                )))
+            }
+            _ => given.to_string(),
+        };
         if serial.is_empty() || serial.len() > 64 || !serial.bytes().all(|b| b.is_ascii_hexdigit())
         {
             return Err(RefundError::config(format!(
-                "merchant_serial_no must be the hex serial of the merchant API certificate, got {:?}",
+                "merchant_serial_no must be the hex serial of the merchant API certificate \
+                 (openssl x509 -noout -serial -in apiclient_cert.pem), got {:?}",
                 self.merchant_serial_no
             )));
         }
         let api_v3_key = ApiV3Key::new(&self.api_v3_key)?;
         let signer: Arc<dyn Signer> = match self.signer {
-            SignerSource::Pem(pem) => Arc::new(LocalSigner::new(
-                RsaPrivateKey::from_pem_with(self.backend, &pem)
-                    .map_err(|e| RefundError::config(format!("merchant_private_key_pem: {e}")))?,
-            )),
+            SignerSource::Pem(pem) => {
+                let key = RsaPrivateKey::from_pem_with(self.backend, &pem)
+                    .map_err(|e| RefundError::config(format!("merchant_private_key_pem: {e}")))?;
+                if let Some(c) = &merchant_certificate {
+                    let own = key.public_key().map_err(RefundError::config)?;
+                    if own.to_pem() != c.public_key.to_pem() {
+                        return Err(RefundError::config(
+                            "merchant_private_key_pem (apiclient_key.pem) is not the key of \
+                             merchant_certificate_pem (apiclient_cert.pem): WeChat Pay would \
+                             refuse every request with 401 SIGN_ERROR",
+                        ));
+                    }
+                }
+                Arc::new(LocalSigner::new(key))
+            }
             SignerSource::Signer(s) => s,
         };
         let mut keys = KeyRing::new();
@@ -434,6 +478,7 @@ impl ClientConfig {
             mchid,
             merchant_serial_no: serial,
             signer,
+            merchant_certificate: None,
             api_v3_key,
             public_keys: Vec::new(),
             certificates: Vec::new(),
@@ -506,10 +551,14 @@ struct Parts {
     service_provider: bool,
     base_url: Option<String>,
     options: Option<ClientOptions>,
+    merchant_certificate_pem: Option<String>,
 }
 
 impl ClientConfig {
     fn assemble(mut b: ClientConfigBuilder, p: Parts) -> Result<Arc<Self>> {
+        if let Some(pem) = p.merchant_certificate_pem {
+            b = b.merchant_certificate(pem);
+        }
         match (p.wechatpay_public_key_id, p.wechatpay_public_key_pem) {
             (Some(id), Some(pem)) => b = b.wechatpay_public_key(id, pem),
             (None, None) => {}
@@ -553,7 +602,9 @@ impl ClientConfig {
     ///   they are downloaded on first need and refreshed on an unknown serial;
     /// - `service_provider`: every call must name a `sub_mchid`;
     /// - `base_url`: `None` for production; `http://127.0.0.1:port` for a local sandbox;
-    /// - `options`: timeouts, retries and limits (`None`: the defaults).
+    /// - `options`: timeouts, retries and limits (`None`: the defaults);
+    /// - `merchant_certificate_pem`: `apiclient_cert.pem`; the serial is read from it (give
+    ///   `merchant_serial_no` as `""`, or it must match) and the private key must be its pair.
     ///
     /// Raises `RefundError.Config` naming the setting that is wrong.
     #[ffi(constructor(default(
@@ -564,7 +615,8 @@ impl ClientConfig {
         download_platform_certificates = false,
         service_provider = false,
         base_url = None,
-        options = None
+        options = None,
+        merchant_certificate_pem = None
     )))]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -580,6 +632,7 @@ impl ClientConfig {
         service_provider: bool,
         base_url: Option<String>,
         options: Option<ClientOptions>,
+        merchant_certificate_pem: Option<String>,
     ) -> Result<Arc<Self>> {
         Self::assemble(
             Self::builder_from(
@@ -597,6 +650,7 @@ impl ClientConfig {
                 service_provider,
                 base_url,
                 options,
+                merchant_certificate_pem,
             },
         )
     }
@@ -611,7 +665,8 @@ impl ClientConfig {
         download_platform_certificates = false,
         service_provider = false,
         base_url = None,
-        options = None
+        options = None,
+        merchant_certificate_pem = None
     )))]
     #[allow(clippy::too_many_arguments)]
     pub fn with_signer(
@@ -627,6 +682,7 @@ impl ClientConfig {
         service_provider: bool,
         base_url: Option<String>,
         options: Option<ClientOptions>,
+        merchant_certificate_pem: Option<String>,
     ) -> Result<Arc<Self>> {
         Self::assemble(
             Self::builder_from(
@@ -644,6 +700,7 @@ impl ClientConfig {
                 service_provider,
                 base_url,
                 options,
+                merchant_certificate_pem,
             },
         )
     }

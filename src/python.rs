@@ -995,7 +995,7 @@ fn parse_notification_at<'py>(
     mchid, merchant_serial_no, merchant_private_key_pem, api_v3_key,
     wechatpay_public_key_id=None, wechatpay_public_key_pem=None, wechatpay_public_keys=None,
     platform_certificates_pem=None, download_platform_certificates=false,
-    service_provider=false, base_url=None, options=None
+    service_provider=false, base_url=None, options=None, merchant_certificate_pem=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn new_client_config(
@@ -1012,6 +1012,7 @@ fn new_client_config(
     service_provider: bool,
     base_url: Option<&Bound<'_, PyAny>>,
     options: Option<&Bound<'_, PyAny>>,
+    merchant_certificate_pem: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<u64> {
     let g = generated(py)?;
     let mchid = get_str(mchid)?;
@@ -1030,6 +1031,7 @@ fn new_client_config(
         _ => Vec::new(),
     };
     let base_url = get_opt_str_arg(base_url)?;
+    let merchant_certificate_pem = get_opt_str_arg(merchant_certificate_pem)?;
     let options = match options {
         Some(o) if !o.is_none() => Some(client_options_py(o)?),
         _ => None,
@@ -1048,6 +1050,7 @@ fn new_client_config(
             service_provider,
             base_url,
             options,
+            merchant_certificate_pem,
         )
     });
     Ok(handle_of(out.map_err(|e| raise(py, g, e))?))

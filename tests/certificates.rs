@@ -296,6 +296,7 @@ fn public_keys_are_added_and_removed_at_run_time() {
         false,
         Some(c.base_url.clone()),
         None,
+        None,
     )
     .unwrap();
     assert_eq!(config.wechatpay_key_ids().len(), 2);

@@ -839,3 +839,64 @@ fn the_rate_limiter_holds_requests_after_six_failures() {
         "the seventh failing request waited for the window"
     );
 }
+
+/// Issue 23.5: with the merchant certificate given, the serial is read from it and the private
+/// key must be its pair — the commonest mistakes fail at build time, not as 401 SIGN_ERROR.
+#[test]
+fn the_merchant_certificate_gives_the_serial_and_checks_the_key() {
+    let sandbox = Sandbox::start().unwrap();
+    sandbox.create_order("T1313000".into(), 1_000).unwrap();
+    let c = sandbox.credentials();
+    let with = |serial: &str, key: String, cert: &str| {
+        ClientConfig::builder(c.mchid.clone(), serial, key, c.api_v3_key.clone())
+            .wechatpay_public_key(
+                c.wechatpay_public_key_id.clone().unwrap(),
+                c.wechatpay_public_key_pem.clone().unwrap(),
+            )
+            .base_url(c.base_url.clone())
+            .merchant_certificate(cert)
+            .build()
+    };
+    let key = c.merchant_private_key_pem.clone();
+    let cert = c.merchant_certificate_pem.clone();
+    // The serial read from the certificate: requests are accepted.
+    let config = Arc::new(with("", key.clone(), &cert).unwrap());
+    assert!(format!("{config:?}").contains(&c.merchant_serial_no));
+    let client = RefundClient::new(config).unwrap();
+    client
+        .create_refund(refund_req("T1313000", "R1", 10, 1_000))
+        .unwrap();
+    // The same serial given: fine; another: refused, naming both.
+    with(
+        &c.merchant_serial_no.to_ascii_lowercase(),
+        key.clone(),
+        &cert,
+    )
+    .unwrap();
+    let e = with("ABCDEF0123", key.clone(), &cert).unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Config { reason } if reason.contains("ABCDEF0123") && reason.contains(&c.merchant_serial_no)),
+        "{e:?}"
+    );
+    // Another private key than the certificate's.
+    let other = Sandbox::start()
+        .unwrap()
+        .credentials()
+        .merchant_private_key_pem;
+    let e = with("", other, &cert).unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Config { reason } if reason.contains("SIGN_ERROR")),
+        "{e:?}"
+    );
+    // Not a certificate at all.
+    let e = with(
+        "",
+        key,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Config { reason } if reason.contains("merchant_certificate_pem")),
+        "{e:?}"
+    );
+}

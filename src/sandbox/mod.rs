@@ -105,6 +105,8 @@ pub struct SandboxCredentials {
     pub merchant_serial_no: String,
     /// Merchant private key (PKCS#8 PEM), generated for this sandbox only.
     pub merchant_private_key_pem: String,
+    /// The merchant API certificate (`apiclient_cert.pem`, TEST) of that key and serial.
+    pub merchant_certificate_pem: String,
     /// API v3 key (32 characters), random for this sandbox.
     pub api_v3_key: String,
     /// WeChat Pay public key id (public-key and migration modes; the current one after a
@@ -165,6 +167,8 @@ pub enum SandboxFault {
 pub(crate) struct Keys {
     pub mchid: String,
     pub merchant_serial: String,
+    /// The merchant's API certificate (TEST), with `merchant_serial` as its serial.
+    pub merchant_cert_pem: String,
     pub merchant_key_pem: Zeroizing<String>,
     pub merchant_public: RsaPublicKey,
     pub api_v3_key: String,
@@ -334,23 +338,26 @@ impl Sandbox {
             };
             rotating.platforms.push(platform);
         }
+        let mchid = options.mchid.unwrap_or_else(|| "1900000001".into());
+        let merchant_serial = match options.merchant_serial_no.as_deref() {
+            Some(s)
+                if !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                s.to_ascii_uppercase()
+            }
+            Some(s) => {
+                return Err(RefundError::config(format!(
+                    "merchant_serial_no must be hex, got {s:?}"
+                )))
+            }
+            None => random_hex(20),
+        };
+        let merchant_cert_pem =
+            server::merchant_certificate(&merchant_key_pem, &merchant_serial, &mchid)?;
         let keys = Keys {
-            mchid: options.mchid.unwrap_or_else(|| "1900000001".into()),
-            merchant_serial: match options.merchant_serial_no.as_deref() {
-                Some(s)
-                    if !s.is_empty()
-                        && s.len() <= 64
-                        && s.bytes().all(|b| b.is_ascii_hexdigit()) =>
-                {
-                    s.to_ascii_uppercase()
-                }
-                Some(s) => {
-                    return Err(RefundError::config(format!(
-                        "merchant_serial_no must be hex, got {s:?}"
-                    )))
-                }
-                None => random_hex(20),
-            },
+            mchid,
+            merchant_serial,
+            merchant_cert_pem,
             merchant_public: merchant_key.public_key().map_err(RefundError::config)?,
             merchant_key_pem,
             api_v3_key: match options.api_v3_key {
@@ -590,6 +597,7 @@ impl Sandbox {
             mchid: k.mchid.clone(),
             merchant_serial_no: k.merchant_serial.clone(),
             merchant_private_key_pem: k.merchant_key_pem.to_string(),
+            merchant_certificate_pem: k.merchant_cert_pem.clone(),
             api_v3_key: k.api_v3_key.clone(),
             wechatpay_public_key_id: k.live().public_key().map(|w| w.id.clone()),
             wechatpay_public_key_pem: k.live().public_key().map(|w| w.public_pem.clone()),

@@ -98,3 +98,25 @@ def test_any_header_mapping_works_for_the_sans_io_parse_too():
     meta.update({"wsgi.input": io.BytesIO(n.body), "SERVER_PORT": 8000, 1: "x"})
     note = wr.parse_notification_at(config, meta, n.body, int(time.time()))
     assert note.out_refund_no == "RG3" and note.seen_before is False
+
+
+def test_the_merchant_certificate_gives_the_serial_and_checks_the_key():
+    """Issue 23.5: the commonest mistakes fail at build time, not as 401 SIGN_ERROR."""
+    import pytest
+    import wechatpay_refund as wr
+    sb = wr.Sandbox.start(); k = sb.credentials()
+    args = dict(mchid=k.mchid, api_v3_key=k.api_v3_key, wechatpay_public_key_id=k.wechatpay_public_key_id,
+                wechatpay_public_key_pem=k.wechatpay_public_key_pem, base_url=k.base_url)
+    cfg = wr.ClientConfig(merchant_serial_no="", merchant_private_key_pem=k.merchant_private_key_pem,
+                          merchant_certificate_pem=k.merchant_certificate_pem, **args)
+    assert k.merchant_serial_no in repr(cfg)
+    sb.create_order("TC1", 100)
+    wr.RefundClient(cfg).create_refund(wr.CreateRefundRequest(out_trade_no="TC1", out_refund_no="RC1",
+                                                              amount=wr.RefundAmountInput(refund=1, total=100)))
+    with pytest.raises(wr.RefundError.Config, match="not the serial"):
+        wr.ClientConfig(merchant_serial_no="ABCDEF0123", merchant_private_key_pem=k.merchant_private_key_pem,
+                        merchant_certificate_pem=k.merchant_certificate_pem, **args)
+    other = wr.Sandbox.start().credentials().merchant_private_key_pem
+    with pytest.raises(wr.RefundError.Config, match="SIGN_ERROR"):
+        wr.ClientConfig(merchant_serial_no="", merchant_private_key_pem=other,
+                        merchant_certificate_pem=k.merchant_certificate_pem, **args)

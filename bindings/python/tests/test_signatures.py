@@ -38,7 +38,8 @@ def test_optional_arguments_have_defaults_in_the_generated_code():
     assert inspect.signature(g.decrypt_resource).parameters["associated_data"].default is not inspect.Parameter.empty
     init = inspect.signature(g.ClientConfig.__init__).parameters
     for optional in ("wechatpay_public_key_id", "wechatpay_public_keys", "platform_certificates_pem",
-                     "download_platform_certificates", "service_provider", "base_url", "options"):
+                     "download_platform_certificates", "service_provider", "base_url", "options",
+                     "merchant_certificate_pem"):
         assert init[optional].default is not inspect.Parameter.empty, optional
 
 
