@@ -582,6 +582,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn serials_are_exact_ids_or_hex() {
+        let id = "PUB_KEY_ID_0114232134912410000000000000";
+        assert_eq!(normalize_serial(id).as_deref(), Some(id));
+        assert_eq!(normalize_serial(" 00ab12 ").as_deref(), Some("AB12"));
+        // A public key id in another case, behind zeros, or with a stray character names
+        // nothing (it once selected the public key, or was taken for a certificate serial).
+        for bad in [
+            "pub_key_id_0114232134912410000000000000",
+            "000PUB_KEY_ID_0114232134912410000000000000",
+            "PUB_KEY_ID_\0",
+            "PUB_KEY_ID_",
+            "XYZ",
+            "AB 12",
+            "",
+        ] {
+            assert_eq!(normalize_serial(bad), None, "{bad:?}");
+        }
+        let mut ring = KeyRing::new();
+        let pem = include_str!("../tests/vectors/keys.json");
+        let keys: serde_json::Value = serde_json::from_str(pem).unwrap();
+        ring.add_public_key(
+            id,
+            keys["wechatpay_public_key"]["public_key_pem"]
+                .as_str()
+                .unwrap(),
+            CryptoBackend::default(),
+        )
+        .unwrap();
+        assert!(ring.find(id).is_some());
+        assert!(ring.find(&id.to_ascii_lowercase()).is_none());
+        assert!(ring.find(&format!("000{id}")).is_none());
+        assert!(matches!(ring.find_at("XYZ", 0), Lookup::Unknown));
+    }
+
+    #[test]
     fn header_names_from_any_framework() {
         assert_eq!(
             normalize_header_name("Wechatpay-Serial"),
