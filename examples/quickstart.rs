@@ -1,5 +1,5 @@
 //! Quickstart: the whole refund lifecycle against the embedded sandbox — no WeChat Pay
-//! account needed. Run: `cargo run --example quickstart`
+//! account needed. Run: `cargo run --features sandbox --example quickstart`
 //!
 //! apply → query → ABNORMAL → apply abnormal refund → SUCCESS → notification received by a
 //! local HTTP handler, verified, decrypted and acknowledged.
