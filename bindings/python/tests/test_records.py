@@ -61,3 +61,22 @@ def test_to_dict_and_equality(sandbox, client):
     assert copy != r
     a, b = wr.RefundAmountInput(refund=1, total=2), wr.RefundAmountInput(refund=1, total=2)
     assert a == b and a != wr.RefundAmountInput(refund=2, total=2)
+
+
+def test_the_standard_dataclass_functions_see_the_real_fields():
+    """dataclasses.is_dataclass(record) is true: asdict()/fields()/replace() must then see the
+    real fields (they once saw none, and asdict() silently gave {})."""
+    import dataclasses
+
+    import wechatpay_refund as wr
+
+    r = wr.CreateRefundRequest(out_trade_no="T1", out_refund_no="R1",
+                               amount=wr.RefundAmountInput(refund=1, total=10))
+    assert dataclasses.is_dataclass(r)
+    assert [f.name for f in dataclasses.fields(r)] == list(type(r)._wr_fields)
+    d = dataclasses.asdict(r)
+    assert d["out_refund_no"] == "R1" and d["amount"] == {"refund": 1, "total": 10, "currency": "CNY", "funds_from": []}
+    changed = dataclasses.replace(r, out_refund_no="R2")
+    assert changed.out_refund_no == "R2" and changed.amount == r.amount and r.out_refund_no == "R1"
+    assert r != changed and r == wr.CreateRefundRequest(out_trade_no="T1", out_refund_no="R1",
+                                                        amount=wr.RefundAmountInput(refund=1, total=10))

@@ -126,7 +126,7 @@ def _signature_of(function):
 _SECRET_FIELDS = ("bank_account", "real_name", "private_key", "api_key", "api_v3_key", "password")
 
 
-def _record_fields(cls):
+def _record_params(cls):
     import inspect
 
     try:
@@ -135,7 +135,7 @@ def _record_fields(cls):
         return None
     if not params or any(p.kind is not p.KEYWORD_ONLY for p in params):
         return None
-    return tuple(p.name for p in params)
+    return params
 
 
 def _record_repr(self):
@@ -168,14 +168,23 @@ def _record_to_dict(self):
 
 
 def _pythonic_records():
+    import dataclasses
+
     for name in _generated.__all__:
         cls = getattr(_generated, name)
         if not isinstance(cls, type) or issubclass(cls, BaseException) or name.endswith("Protocol"):
             continue
-        fields = _record_fields(cls)
-        if fields is None:
+        params = _record_params(cls)
+        if params is None:
             continue
-        cls._wr_fields = fields
+        cls._wr_fields = tuple(p.name for p in params)
+        # The generated classes are `@dataclass` without annotated fields, so the standard
+        # library saw none (`dataclasses.asdict(record) == {}`, silently). Declare the real
+        # fields and let dataclasses compute them again -- without touching __init__, __eq__ or
+        # __repr__ (init/eq/repr=False): fields(), asdict(), astuple() and replace() then work.
+        if dataclasses.is_dataclass(cls):
+            cls.__annotations__ = {p.name: p.annotation for p in params}
+            dataclasses.dataclass(cls, init=False, repr=False, eq=False)
         cls.__repr__ = _record_repr
         cls.to_dict = _record_to_dict
 
