@@ -51,3 +51,22 @@ def test_the_short_call_works_on_both_paths(sandbox, client):
         with pytest.raises(wr.RefundError.Api) as ei:
             query("R404-short-call")
         assert ei.value.status == 404
+
+
+def test_every_custom_type_of_uniffi_toml_is_applied():
+    """The open enums are UniFFI custom types configured in uniffi.toml: if that configuration
+    were not read (a UniFFI upgrade, a misplaced file), the generated code would hand out plain
+    strings -- which compare equal to the str-based enums, so nothing else would notice."""
+    import pathlib
+    import re
+    import struct
+
+    toml = (pathlib.Path(__file__).resolve().parents[3] / "uniffi.toml").read_text(encoding="utf-8")
+    names = re.findall(r"^\[bindings\.python\.custom_types\.(\w+)\]", toml, re.M)
+    assert len(names) >= 10, names
+    g = wr._generated
+    for name in names:
+        data = struct.pack(">i", 3) + b"NEW"
+        value = getattr(g, "_UniffiFfiConverterType" + name).read(g._UniffiRustBufferStream(data, len(data)))
+        assert type(value) is getattr(wr._wire, name), name
+        assert value.value == "NEW"
