@@ -136,7 +136,7 @@ pub fn parse_download(
     for entry in listing.data {
         let serial = entry.serial_no.trim().to_string();
         let pem = decrypt_resource(
-            &config.api_v3_key,
+            config.api_v3_key()?,
             config.backend,
             &entry.encrypt_certificate,
         )

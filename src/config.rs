@@ -135,7 +135,9 @@ pub struct ClientConfig {
     pub(crate) mchid: String,
     pub(crate) merchant_serial_no: String,
     pub(crate) signer: Arc<dyn Signer>,
-    pub(crate) api_v3_key: ApiV3Key,
+    /// `None` only for a signer-backed configuration made without one (a device whose
+    /// requests are signed on a server): decrypting then fails with a `Config` error.
+    pub(crate) api_v3_key: Option<ApiV3Key>,
     pub(crate) keys: KeyStore,
     /// Certificate mode with automatic download of `/v3/certificates` (issue 11).
     pub(crate) download_certificates: bool,
@@ -195,7 +197,7 @@ pub struct ClientConfigBuilder {
     merchant_serial_no: String,
     signer: SignerSource,
     merchant_certificate: Option<String>,
-    api_v3_key: Zeroizing<String>,
+    api_v3_key: Option<Zeroizing<String>>,
     public_keys: Vec<(String, String)>,
     certificates: Vec<String>,
     download_certificates: bool,
@@ -310,7 +312,16 @@ impl ClientConfigBuilder {
                 self.merchant_serial_no
             )));
         }
-        let api_v3_key = ApiV3Key::new(&self.api_v3_key)?;
+        let api_v3_key = match &self.api_v3_key {
+            Some(k) => Some(ApiV3Key::new(k)?),
+            None if self.download_certificates => {
+                return Err(RefundError::config(
+                    "download_platform_certificates needs the api_v3_key (the download is \
+                     encrypted with it)",
+                ))
+            }
+            None => None,
+        };
         let signer: Arc<dyn Signer> = match self.signer {
             SignerSource::Pem(pem) => {
                 let key = RsaPrivateKey::from_pem_with(self.backend, &pem)
@@ -448,7 +459,7 @@ impl ClientConfig {
             mchid.into(),
             merchant_serial_no.into(),
             SignerSource::Pem(Zeroizing::new(merchant_private_key_pem.into())),
-            Zeroizing::new(api_v3_key.into()),
+            Some(Zeroizing::new(api_v3_key.into())),
         )
     }
 
@@ -464,15 +475,43 @@ impl ClientConfig {
             mchid.into(),
             merchant_serial_no.into(),
             SignerSource::Signer(signer),
-            Zeroizing::new(api_v3_key.into()),
+            Some(Zeroizing::new(api_v3_key.into())),
         )
+    }
+
+    /// [`Self::builder_with_signer`] without an API v3 key: a device whose requests are signed
+    /// on a server holds none. Requests, responses and abnormal-refund encryption work;
+    /// notifications and certificate downloads, which need the key, fail with a `Config` error
+    /// saying so.
+    pub fn builder_with_signer_only(
+        mchid: impl Into<String>,
+        merchant_serial_no: impl Into<String>,
+        signer: Arc<dyn Signer>,
+    ) -> ClientConfigBuilder {
+        Self::builder_from(
+            mchid.into(),
+            merchant_serial_no.into(),
+            SignerSource::Signer(signer),
+            None,
+        )
+    }
+
+    /// The API v3 key, or the `Config` error of a configuration made without one.
+    pub(crate) fn api_v3_key(&self) -> Result<&ApiV3Key> {
+        self.api_v3_key.as_ref().ok_or_else(|| {
+            RefundError::config(
+                "no API v3 key was given (ClientConfig.with_signer without api_v3_key): \
+                 notifications and certificate downloads are decrypted with it; handle them \
+                 on the server that holds the key",
+            )
+        })
     }
 
     fn builder_from(
         mchid: String,
         serial: String,
         signer: SignerSource,
-        api_v3_key: Zeroizing<String>,
+        api_v3_key: Option<Zeroizing<String>>,
     ) -> ClientConfigBuilder {
         ClientConfigBuilder {
             mchid,
@@ -639,7 +678,7 @@ impl ClientConfig {
                 mchid,
                 merchant_serial_no,
                 SignerSource::Pem(Zeroizing::new(merchant_private_key_pem)),
-                Zeroizing::new(api_v3_key),
+                Some(Zeroizing::new(api_v3_key)),
             ),
             Parts {
                 wechatpay_public_key_id,
@@ -656,8 +695,11 @@ impl ClientConfig {
     }
 
     /// Like the main constructor, but requests are signed by `signer` (Android Keystore, a
-    /// KMS, an HSM): the merchant private key never enters the library.
+    /// KMS, an HSM): the merchant private key never enters the library. `api_v3_key` may be
+    /// left out where requests are signed on a server (a device): notifications and
+    /// certificate downloads, which need it, then fail with a `Config` error saying so.
     #[ffi(constructor(default(
+        api_v3_key = None,
         wechatpay_public_key_id = None,
         wechatpay_public_key_pem = None,
         wechatpay_public_keys = [],
@@ -673,7 +715,7 @@ impl ClientConfig {
         mchid: String,
         merchant_serial_no: String,
         signer: Arc<dyn Signer>,
-        api_v3_key: String,
+        api_v3_key: Option<String>,
         wechatpay_public_key_id: Option<String>,
         wechatpay_public_key_pem: Option<String>,
         wechatpay_public_keys: Vec<WechatpayPublicKey>,
@@ -689,7 +731,7 @@ impl ClientConfig {
                 mchid,
                 merchant_serial_no,
                 SignerSource::Signer(signer),
-                Zeroizing::new(api_v3_key),
+                api_v3_key.map(Zeroizing::new),
             ),
             Parts {
                 wechatpay_public_key_id,

@@ -116,7 +116,7 @@ where
 {
     let note = notify::parse_notification(
         &config.keys.ring(),
-        &config.api_v3_key,
+        config.api_v3_key()?,
         config.backend,
         headers,
         body,

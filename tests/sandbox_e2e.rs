@@ -900,3 +900,48 @@ fn the_merchant_certificate_gives_the_serial_and_checks_the_key() {
         "{e:?}"
     );
 }
+
+/// Issue 21.14: a signer-backed configuration without an API v3 key (a device signing on a
+/// server): refunds work, and what needs the key fails with a Config error saying so.
+#[test]
+fn a_signer_without_an_api_v3_key() {
+    let sandbox = Sandbox::start().unwrap();
+    sandbox.create_order("T1414000".into(), 1_000).unwrap();
+    let c = sandbox.credentials();
+    let signer = Arc::new(LocalSigner::new(
+        wechatpay_refund::crypto::RsaPrivateKey::from_pem(&c.merchant_private_key_pem).unwrap(),
+    ));
+    let config = ClientConfig::builder_with_signer_only(
+        c.mchid.clone(),
+        c.merchant_serial_no.clone(),
+        signer.clone(),
+    )
+    .wechatpay_public_key(
+        c.wechatpay_public_key_id.clone().unwrap(),
+        c.wechatpay_public_key_pem.clone().unwrap(),
+    )
+    .base_url(c.base_url.clone())
+    .build()
+    .unwrap();
+    let client = RefundClient::new(Arc::new(config)).unwrap();
+    client
+        .create_refund(refund_req("T1414000", "R1", 10, 1_000))
+        .unwrap();
+    sandbox
+        .set_refund_status("R1".into(), RefundStatus::Success)
+        .unwrap();
+    let n = sandbox.notification("R1".into()).unwrap();
+    let e = client.parse_notification(n.headers, n.body).unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Config { reason } if reason.contains("no API v3 key")),
+        "{e:?}"
+    );
+    let e = ClientConfig::builder_with_signer_only(c.mchid, c.merchant_serial_no, signer)
+        .download_platform_certificates(true)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Config { reason } if reason.contains("api_v3_key")),
+        "{e:?}"
+    );
+}

@@ -323,3 +323,27 @@ def test_a_failing_signer_is_a_typed_error_not_a_crash(sb, behaviour, error, nee
     assert needle in ei.value.reason
     assert Bad.calls == 1
     assert sb.request_count() == before      # nothing was sent unsigned
+
+
+def test_a_signer_without_an_api_v3_key(sandbox, order, ids):
+    """A device whose requests are signed on a server holds no API v3 key (issue 21.14): the
+    refund calls work; what needs the key says so clearly."""
+    k = sandbox.credentials()
+    cfg = wr.ClientConfig.with_signer(
+        mchid=k.mchid, merchant_serial_no=k.merchant_serial_no,
+        signer=CryptographySigner(k.merchant_private_key_pem),
+        wechatpay_public_key_id=k.wechatpay_public_key_id, wechatpay_public_key_pem=k.wechatpay_public_key_pem,
+        base_url=k.base_url)
+    client = wr.RefundClient(cfg)
+    out_trade_no, out_refund_no = order(total=1000), ids("R")
+    r = client.create_refund(wr.CreateRefundRequest(out_trade_no=out_trade_no, out_refund_no=out_refund_no,
+                                                    amount=wr.RefundAmountInput(refund=1, total=1000)))
+    assert client.query_refund(r.out_refund_no).refund_id == r.refund_id
+    sandbox.set_refund_status(out_refund_no, wr.RefundStatus.SUCCESS)
+    n = sandbox.notification(out_refund_no)
+    with pytest.raises(wr.RefundError.Config, match="no API v3 key"):
+        client.parse_notification(n.headers, n.body)
+    with pytest.raises(wr.RefundError.Config, match="api_v3_key"):
+        wr.ClientConfig.with_signer(mchid=k.mchid, merchant_serial_no=k.merchant_serial_no,
+                                    signer=CryptographySigner(k.merchant_private_key_pem),
+                                    download_platform_certificates=True, base_url=k.base_url)
