@@ -397,6 +397,7 @@ impl RefundClient {
                 connect_timeout: Duration::from_millis(o.connect_timeout_ms),
                 read_timeout: Duration::from_millis(o.read_timeout_ms),
                 max_response_bytes: o.max_response_bytes,
+                proxy: o.proxy.clone(),
             },
             &o.trust_roots_pem,
         )?;

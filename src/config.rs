@@ -52,7 +52,7 @@ impl fmt::Debug for ApiV3Key {
 }
 
 /// Tunable behaviour of a client. Every field has a sensible default.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct ClientOptions {
     /// Backup base URL for failover on network errors and 5xx. `None`: the official backup
@@ -101,6 +101,41 @@ pub struct ClientOptions {
     /// its test CA here.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub platform_trust_anchors_pem: Vec<String>,
+    /// A forward proxy to reach WeChat Pay through (a corporate network): `http://host:port`,
+    /// `https://…` or `socks5://…`, with `user:password@` when it needs them (redacted in
+    /// Debug and errors). `None`: the standard environment variables (`HTTPS_PROXY`,
+    /// `ALL_PROXY`, `HTTP_PROXY`, `NO_PROXY`), as curl reads them. v3, v2 and the
+    /// certificate downloads all go through it.
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub proxy: Option<String>,
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("backup_base_url", &self.backup_base_url)
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("read_timeout_ms", &self.read_timeout_ms)
+            .field("max_attempts", &self.max_attempts)
+            .field("deadline_ms", &self.deadline_ms)
+            .field("initial_backoff_ms", &self.initial_backoff_ms)
+            .field("max_backoff_ms", &self.max_backoff_ms)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("allow_http_notify_url", &self.allow_http_notify_url)
+            .field("trust_roots_pem", &self.trust_roots_pem.len())
+            .field("rate_limit", &self.rate_limit)
+            .field("replay_guard_capacity", &self.replay_guard_capacity)
+            .field(
+                "platform_trust_anchors_pem",
+                &self.platform_trust_anchors_pem.len(),
+            )
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(crate::transport::redact_proxy),
+            )
+            .finish()
+    }
 }
 
 impl Default for ClientOptions {
@@ -120,6 +155,7 @@ impl Default for ClientOptions {
             rate_limit: false,
             replay_guard_capacity: 0,
             platform_trust_anchors_pem: Vec::new(),
+            proxy: None,
         }
     }
 }
@@ -371,6 +407,10 @@ impl ClientConfigBuilder {
             None => None,
         };
         let o = &self.options;
+        #[cfg(feature = "ureq-transport")]
+        if let Some(p) = &o.proxy {
+            crate::transport::check_proxy("options.proxy", p)?;
+        }
         if o.max_attempts == 0 {
             return Err(RefundError::config("max_attempts must be at least 1"));
         }

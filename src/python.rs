@@ -649,6 +649,7 @@ py_input!(fn client_options_py -> ClientOptions {
     rate_limit: |o: &Bound<'_, PyAny>| o.is_truthy(),
     replay_guard_capacity: get_u32,
     platform_trust_anchors_pem: |o| get_list(o, get_str),
+    proxy: get_opt_str,
 });
 
 // `HttpResponse` (and its `HttpHeader`s) are read in place, borrowed (see

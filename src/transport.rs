@@ -190,8 +190,8 @@ pub trait HttpTransport: Send + Sync {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
 }
 
-/// Timeouts and limits of the built-in transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Timeouts, limits and the proxy of the built-in transport.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TransportOptions {
     /// TCP + TLS connect timeout.
     pub connect_timeout: std::time::Duration,
@@ -199,6 +199,10 @@ pub struct TransportOptions {
     pub read_timeout: std::time::Duration,
     /// Largest response body accepted.
     pub max_response_bytes: u64,
+    /// A forward proxy (`http://`, `https://`, `socks5://`, with `user:password@` if it
+    /// needs them); `None`: the standard environment variables (`HTTPS_PROXY`, `ALL_PROXY`,
+    /// `HTTP_PROXY`, `NO_PROXY`, as curl reads them), else a direct connection.
+    pub proxy: Option<String>,
 }
 
 impl Default for TransportOptions {
@@ -207,8 +211,53 @@ impl Default for TransportOptions {
             connect_timeout: std::time::Duration::from_secs(5),
             read_timeout: std::time::Duration::from_secs(10),
             max_response_bytes: 1024 * 1024,
+            proxy: None,
         }
     }
+}
+
+impl std::fmt::Debug for TransportOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportOptions")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("proxy", &self.proxy.as_deref().map(redact_proxy))
+            .finish()
+    }
+}
+
+/// A proxy URL with its credentials replaced by `<redacted>` (for Debug, Display and errors).
+pub fn redact_proxy(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("<redacted>@{host}"),
+        None => authority.to_string(),
+    };
+    match scheme {
+        Some(s) => format!("{s}://{authority}{tail}"),
+        None => format!("{authority}{tail}"),
+    }
+}
+
+/// Check a proxy setting (`http://`, `https://`, `socks5://` …) without connecting: a
+/// `Config` error naming `field`, credentials redacted.
+#[cfg(feature = "ureq-transport")]
+pub(crate) fn check_proxy(field: &str, url: &str) -> Result<()> {
+    let shown = redact_proxy(url);
+    if !url.contains("://") {
+        return Err(RefundError::config(format!(
+            "{field} must be a URL such as http://proxy.example.com:3128, got {shown:?}"
+        )));
+    }
+    ureq::Proxy::new(url)
+        .map(drop)
+        .map_err(|_| RefundError::config(format!("{field} is not a usable proxy URL: {shown:?}")))
 }
 
 /// The default blocking transport: ureq 3 with a connection pool (keep-alive), rustls on the
@@ -289,7 +338,15 @@ impl UreqTransport {
                     .map_err(|e| RefundError::config(format!("client certificate: {e}")))?,
             )
             .build();
+        let proxy = match &options.proxy {
+            Some(url) => {
+                check_proxy("proxy", url)?;
+                ureq::Proxy::new(url).ok()
+            }
+            None => ureq::Proxy::try_from_env(),
+        };
         let config = ureq::Agent::config_builder()
+            .proxy(proxy)
             .tls_config(tls)
             .http_status_as_error(false)
             .timeout_connect(Some(options.connect_timeout))

@@ -183,6 +183,10 @@ impl V2ConfigBuilder {
                 self.backend
             )));
         }
+        #[cfg(feature = "ureq-transport")]
+        if let Some(p) = &self.options.proxy {
+            crate::transport::check_proxy("options.proxy", p)?;
+        }
         super::validate::appid("appid", &self.appid).map_err(as_config)?;
         crate::refund::validate::mchid("mch_id", &self.mch_id).map_err(as_config)?;
         if let Some(s) = &self.sub_appid {
@@ -458,8 +462,9 @@ impl V2RefundClient {
             connect_timeout: Duration::from_millis(o.connect_timeout_ms),
             read_timeout: Duration::from_millis(o.read_timeout_ms),
             max_response_bytes: o.max_response_bytes.min(super::xml::MAX_XML_BYTES as u64),
+            proxy: o.proxy.clone(),
         };
-        let plain = UreqTransport::with_roots(opts, &o.trust_roots_pem)?;
+        let plain = UreqTransport::with_roots(opts.clone(), &o.trust_roots_pem)?;
         let cert = match &config.identity {
             Some(id) => Some(Arc::new(UreqTransport::with_identity(
                 opts,
