@@ -545,6 +545,17 @@ fn a_replay_with_another_request_is_refused() {
     );
     assert_eq!(sb.refunded_total("T25000008".into()), 10);
     assert_eq!(sb.refund_count("T25000009".into()), 0);
+    // The same number and order under another sub_mchid (or none): not that merchant's order.
+    sb.create_sub_merchant_order("T25000025".into(), 1_000, "1900000109".into(), None)
+        .unwrap();
+    let mut body = refund_body("T25000025", "R2", 10, 1_000);
+    body["sub_mchid"] = json!("1900000109");
+    assert_eq!(apply(&sb, &body).status, 200);
+    body["sub_mchid"] = json!("1900000110");
+    assert_eq!(apply(&sb, &body).status, 404);
+    body.as_object_mut().unwrap().remove("sub_mchid");
+    assert_eq!(apply(&sb, &body).status, 404);
+    assert_eq!(sb.refunded_total("T25000025".into()), 10);
 }
 
 // --- 5. Service-provider ownership ------------------------------------------------------------
