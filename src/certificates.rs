@@ -23,7 +23,9 @@ use crate::crypto::Certificate;
 use crate::error::{RefundError, Result};
 use crate::notify::{decrypt_resource, EncryptedResource};
 use crate::transport::{HttpRequest, HttpResponse};
-use crate::verify::{normalize_serial, verify_signature, KeyRing, SignatureHeaders};
+use crate::verify::{
+    normalize_serial, verify_signature, KeyRing, SignatureHeaders, CLOCK_SKEW_TOLERANCE_SECS,
+};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -75,17 +77,30 @@ pub fn build_download_request(
     )
 }
 
+/// A verified download: the certificates to trust, and the listed ones left out (serial and
+/// why: outside its validity by the local clock).
+#[derive(Debug)]
+pub struct Download {
+    /// Verified, decrypted and valid now.
+    pub certificates: Vec<DownloadedCertificate>,
+    /// Listed but left out: (serial, reason).
+    pub dropped: Vec<(String, String)>,
+}
+
 /// Verify and decrypt a `/v3/certificates` response as of `now` (unix seconds).
 ///
 /// Each entry is decrypted with the API v3 key (AEAD_AES_256_GCM, `associated_data` as given),
-/// parsed, and must carry the serial it is listed under and be valid now; the response must be
-/// signed by one of the downloaded certificates or by a key `trusted` already holds.
+/// parsed, and must carry the serial it is listed under (any failure of these fails the whole
+/// download: it points at tampering). An entry outside its validity by the local clock (with
+/// [`CLOCK_SKEW_TOLERANCE_SECS`] of grace for a `not_before` in the future) is left out and
+/// named in [`Download::dropped`]; when none is left, the download fails naming each. The
+/// response must be signed by one of the kept certificates or by a key `trusted` already holds.
 pub fn parse_download(
     config: &ClientConfig,
     trusted: &KeyRing,
     response: &HttpResponse,
     now: i64,
-) -> Result<Vec<DownloadedCertificate>> {
+) -> Result<Download> {
     let pairs = response
         .headers
         .iter()
@@ -116,6 +131,7 @@ pub fn parse_download(
         return Err(bad("", "the download lists no certificate".into()));
     }
     let mut out = Vec::with_capacity(listing.data.len());
+    let mut dropped = Vec::new();
     let mut ring = trusted.clone();
     for entry in listing.data {
         let serial = entry.serial_no.trim().to_string();
@@ -127,7 +143,9 @@ pub fn parse_download(
         .map_err(|e| bad(&serial, format!("cannot decrypt: {e}")))?;
         let certificate = Certificate::from_pem_with(config.backend, &pem)
             .map_err(|e| bad(&serial, format!("not a certificate: {e}")))?;
-        if normalize_serial(&certificate.serial_hex) != normalize_serial(&serial) {
+        if normalize_serial(&serial).is_none()
+            || normalize_serial(&certificate.serial_hex) != normalize_serial(&serial)
+        {
             return Err(bad(
                 &serial,
                 format!(
@@ -136,26 +154,151 @@ pub fn parse_download(
                 ),
             ));
         }
-        if now < certificate.not_before || now > certificate.not_after {
-            return Err(bad(
-                &serial,
+        if now < certificate.not_before - CLOCK_SKEW_TOLERANCE_SECS || now > certificate.not_after {
+            dropped.push((
+                serial,
                 format!(
                     "not valid now ({now}; valid from {} to {})",
                     certificate.not_before, certificate.not_after
                 ),
             ));
+            continue;
         }
+        config
+            .trust_anchors
+            .check(&certificate)
+            .map_err(|e| bad(&serial, e))?;
         let copy = Certificate::from_pem_with(config.backend, &pem)
             .map_err(|e| bad(&serial, format!("not a certificate: {e}")))?;
-        ring.add_parsed_certificate(copy);
+        ring.add_parsed_certificate(copy, true);
         out.push(DownloadedCertificate {
             pem: pem.to_string(),
             certificate,
         });
     }
+    if out.is_empty() {
+        let why: Vec<String> = dropped.iter().map(|(s, r)| format!("{s}: {r}")).collect();
+        return Err(bad(
+            "",
+            format!("no listed certificate is valid now ({})", why.join("; ")),
+        ));
+    }
     // The download must be signed by a certificate it contains or one already trusted.
     verify_signature(&ring, &headers, &response.body, now)?;
-    Ok(out)
+    Ok(Download {
+        certificates: out,
+        dropped,
+    })
+}
+
+/// The certificate authority WeChat Pay issues its platform certificates from, "Tenpay.com Root
+/// CA" (C=CN, O=Tenpay.com, OU=Tenpay.com CA Center; itself issued by iTrusChina; valid from
+/// 2017-08-09 to 2032-08-09), as WeChat Pay publishes it in its platform certificate trust chain
+/// (`CertTrustChain.p7b`). The default trust anchor of downloaded platform certificates.
+pub const TENPAY_ROOT_CA_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIEcDCCA1igAwIBAgIUG9QiDlDbwEsGrTl1SYRsAcPo69IwDQYJKoZIhvcNAQEL
+BQAwcDELMAkGA1UEBhMCQ04xEzARBgNVBAoMCmlUcnVzQ2hpbmExHDAaBgNVBAsM
+E0NoaW5hIFRydXN0IE5ldHdvcmsxLjAsBgNVBAMMJWlUcnVzQ2hpbmEgQ2xhc3Mg
+MiBFbnRlcnByaXNlIENBIC0gRzMwHhcNMTcwODA5MDkxNTU1WhcNMzIwODA5MDkx
+NTU1WjBeMQswCQYDVQQGEwJDTjETMBEGA1UEChMKVGVucGF5LmNvbTEdMBsGA1UE
+CxMUVGVucGF5LmNvbSBDQSBDZW50ZXIxGzAZBgNVBAMTElRlbnBheS5jb20gUm9v
+dCBDQTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBALvnPD6k39BdPYAH
++6lnWPjuHH+2pcmZUf2E8cNFQFNr+ECRZylYV2iKyItCQt3I2/7VIDZl6aR9TE7n
+sZrtSmOXCw635QOrq2yF9LTSDotAhf3ER0+216w3age/VzGcNVQpTf6gRCHCuQIk
+8pe/oh06JagGvX0wERa+I6NfuG58ZHQY9d6RqLXKQl0Up95v73HDsG487z8k6jcn
+qpGngmHQxdWiWRJugqxNRUD+awv2/DUsqGOffPX4jzJ6rLSJSlQXvuniDYxmaiaD
+cK0bUbB5aM+1zMwogoHSYxWj/6B+vgcnHQCUrwGdiQR5+F+yRWzy5bO09IzaFgeO
+PNPLPOsCAwEAAaOCARIwggEOMBIGA1UdEwEB/wQIMAYBAf8CAQAwDgYDVR0PAQH/
+BAQDAgEGMCAGA1UdEQQZMBekFTATMREwDwYDVQQDDAhzd2JlLTI2NjAdBgNVHQ4E
+FgQUTFo4GLdm9oHX52HcWnzuL4tui2gwHwYDVR0jBBgwFoAUK1vVxWgI69vN5LA5
+MqJf/8dPmEUwRgYDVR0gBD8wPTA7BgoqgRyG7xcBAQECMC0wKwYIKwYBBQUHAgEW
+H2h0dHBzOi8vd3d3Lml0cnVzLmNvbS5jbi9jdG5jcHMwPgYDVR0fBDcwNTAzoDGg
+L4YtaHR0cDovL3RvcGNhLml0cnVzLmNvbS5jbi9jcmwvaXRydXNjMmNhZzMuY3Js
+MA0GCSqGSIb3DQEBCwUAA4IBAQBwZhL/eiOQmMyo1D0IR9mu1DPWl5J3XXhjc4R6
+mFgsN/FCeVP9M4U9y2FJH6i5Ha5YCecKGw5pwhA0rjZr/6okWwo22GF+nzI/gQiz
+6ugAKs5VjFbeiEb04Ncz4HT8FP1idK3tyCjqCUTkLNt0U3tR7wy26hgOqlT2wCZ9
+X4MfT8dUMdt9nCZx4ujN5yZOzaLOCHmzoGDGxgKg91bbu0TG2Yzd2ylhrxxRtFH9
+aZ/J1x5UoF7uwhTM8P92DuAldWC1/bX1kciOtQvQEZeAy+9y/1BtFxoBnmDxnqkX
++lirIUYTLDaL7HaLrOLECUlaxZCU/Nkwm3tmqQxtCh+XQBdd
+-----END CERTIFICATE-----
+";
+
+/// `sha256WithRSAEncryption` (1.2.840.113549.1.1.11), the signature of WeChat Pay's certificates.
+const SHA256_WITH_RSA_OID: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+];
+
+/// The certificate authorities a downloaded platform certificate must be issued by: by
+/// default [`TENPAY_ROOT_CA_PEM`]; `ClientOptions::platform_trust_anchors_pem` replaces it (the
+/// sandbox issues its platform certificates from a test CA of its own and hands it out). With
+/// the chain checked, trust no longer rests on the API v3 key alone, which every notification
+/// handler holds.
+#[derive(Debug, Clone)]
+pub struct TrustAnchors {
+    anchors: Vec<Anchor>,
+}
+
+#[derive(Debug, Clone)]
+struct Anchor {
+    subject: Vec<u8>,
+    key: std::sync::Arc<crate::crypto::RsaPublicKey>,
+}
+
+impl TrustAnchors {
+    /// The anchors from PEM certificates (none: WeChat Pay's published CA).
+    pub fn from_pems(pems: &[String], backend: crate::crypto::CryptoBackend) -> Result<Self> {
+        let builtin = [TENPAY_ROOT_CA_PEM.to_string()];
+        let pems = if pems.is_empty() { &builtin[..] } else { pems };
+        let anchors = pems
+            .iter()
+            .map(|pem| {
+                let c = Certificate::from_pem_with(backend, pem)
+                    .map_err(|e| RefundError::config(format!("platform_trust_anchors_pem: {e}")))?;
+                Ok(Anchor {
+                    subject: c.signed.subject.clone(),
+                    key: std::sync::Arc::new(c.public_key),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { anchors })
+    }
+
+    /// A configured platform certificate (PEM), parsed and checked against the anchors: a
+    /// `Config` error naming the certificate otherwise.
+    pub(crate) fn checked(
+        &self,
+        backend: crate::crypto::CryptoBackend,
+        pem: &str,
+    ) -> Result<Certificate> {
+        let cert = Certificate::from_pem_with(backend, pem)
+            .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;
+        self.check(&cert).map_err(|e| {
+            RefundError::config(format!("platform certificate {}: {e}", cert.serial_hex))
+        })?;
+        Ok(cert)
+    }
+
+    /// Whether `cert` was issued (SHA256-RSA signed) by one of the anchors, or is one of them.
+    pub fn check(&self, cert: &Certificate) -> std::result::Result<(), String> {
+        let s = &cert.signed;
+        if s.signature_algorithm.get(2..2 + SHA256_WITH_RSA_OID.len()) != Some(SHA256_WITH_RSA_OID)
+        {
+            return Err("not signed with sha256WithRSAEncryption".into());
+        }
+        let issued = self
+            .anchors
+            .iter()
+            .any(|a| a.subject == s.issuer && a.key.verify_sha256(&s.tbs, &s.signature));
+        if issued {
+            Ok(())
+        } else {
+            Err(
+                "not issued by a trusted WeChat Pay certificate authority (the Tenpay.com Root \
+                 CA, or ClientOptions.platform_trust_anchors_pem)"
+                    .into(),
+            )
+        }
+    }
 }
 
 /// Why a download is wanted.
@@ -163,6 +306,9 @@ pub fn parse_download(
 pub(crate) enum Need {
     /// Nothing to verify or encrypt with yet.
     FirstUse,
+    /// A notification arrived before any certificate was held: never wait (like
+    /// [`Need::NotifiedSerial`]); WeChat Pay delivers the notification again.
+    NotifiedFirstUse,
     /// A response to our own request named this serial: worth waiting (at most 5 s) for the
     /// rate limit's window.
     Serial(String),
@@ -183,6 +329,36 @@ impl Need {
     }
 }
 
+/// The background refresh's back-off after a download that brought nothing new.
+const QUIET_MIN: Duration = Duration::from_secs(3600);
+const QUIET_MAX: Duration = Duration::from_secs(12 * 3600);
+
+/// A download in progress (see [`Refresher::ticket`]).
+pub(crate) struct Ticket<'a> {
+    refresher: &'a Refresher,
+    started: Instant,
+    finished: bool,
+}
+
+impl Ticket<'_> {
+    /// Record the download's outcome (its serials and the unix time, or why it failed).
+    pub(crate) fn finish(mut self, outcome: std::result::Result<(HashSet<String>, i64), String>) {
+        self.finished = true;
+        self.refresher.finish(self.started, outcome);
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.refresher.finish(
+                self.started,
+                Err("the certificate download ended without an outcome (it panicked)".into()),
+            );
+        }
+    }
+}
+
 /// Bound on the serials remembered (a flood of forged serials must not grow memory).
 const MAX_REMEMBERED: usize = 4096;
 
@@ -194,6 +370,12 @@ struct State {
     last_success: Option<(Instant, i64)>,
     last_error: Option<String>,
     downloads: u64,
+    /// The serials of the last successful download, what it left out, and the quiet period
+    /// after downloads that brought nothing new (no background refresh before `quiet_until`).
+    last_serials: Option<HashSet<String>>,
+    last_dropped: Vec<(String, String)>,
+    quiet_for: Duration,
+    quiet_until: Option<Instant>,
     /// Serials met, and when first: a download that starts after a serial was met checks it.
     met: std::collections::HashMap<String, Instant>,
     /// Serials that a download made after they were met did not contain, and when.
@@ -241,26 +423,51 @@ impl Refresher {
         self.lock().downloads
     }
 
-    /// Decide whether this caller downloads. Waits while another download is in flight
-    /// (single-flight), then re-checks the need against the store; a response's new serial
-    /// also waits for the 5 s window rather than fail.
-    pub(crate) fn begin(&self, need: &Need, is_satisfied: impl Fn() -> bool) -> Decision {
+    /// Decide whether this caller downloads. While another download is in flight, a
+    /// notification's need or a background refresh is refused at once (anyone can POST a
+    /// notification naming a random serial: it must never hold a handler thread), and any
+    /// other need waits for it — at most `max_wait` (the call's deadline) — then re-checks the
+    /// store (single-flight); a response's new serial also waits, within `max_wait`, for the
+    /// 5 s window rather than fail.
+    pub(crate) fn begin(
+        &self,
+        need: &Need,
+        is_satisfied: impl Fn() -> bool,
+        max_wait: Duration,
+    ) -> Decision {
+        let deadline = Instant::now() + max_wait;
         let mut st = self.lock();
-        if let Some(serial) = need.serial() {
+        if let Some(serial) = need.serial().and_then(normalize_serial) {
             st.prune();
-            st.met
-                .entry(normalize_serial(serial))
-                .or_insert_with(Instant::now);
+            st.met.entry(serial).or_insert_with(Instant::now);
         }
         loop {
-            while st.in_flight {
-                st = self.done.wait(st).unwrap_or_else(|e| e.into_inner());
+            if st.in_flight {
+                if matches!(
+                    need,
+                    Need::NotifiedSerial(_) | Need::NotifiedFirstUse | Need::Freshness
+                ) {
+                    return Decision::Refused("a certificate download is in flight".into());
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Decision::Refused(
+                        "a certificate download in flight did not finish within the deadline"
+                            .into(),
+                    );
+                }
+                st = self
+                    .done
+                    .wait_timeout(st, left)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|e| e.into_inner().0);
+                continue;
             }
             if is_satisfied() {
                 return Decision::Satisfied;
             }
-            if let Some(serial) = need.serial() {
-                if let Some(at) = st.absent.get(&normalize_serial(serial)) {
+            if let Some(serial) = need.serial().and_then(normalize_serial) {
+                if let Some(at) = st.absent.get(&serial) {
                     if at.elapsed() < NEGATIVE_CACHE {
                         return Decision::Refused(format!(
                             "a certificate download {} s ago did not contain it",
@@ -273,12 +480,13 @@ impl Refresher {
                 .last_attempt
                 .map(|at| MIN_DOWNLOAD_INTERVAL.saturating_sub(at.elapsed()))
                 .filter(|w| !w.is_zero());
+            let left = deadline.saturating_duration_since(Instant::now());
             match (wait, need) {
                 (None, _) => break,
-                (Some(w), Need::Serial(_)) => {
+                (Some(w), Need::Serial(_)) if !left.is_zero() => {
                     st = self
                         .done
-                        .wait_timeout(st, w)
+                        .wait_timeout(st, w.min(left))
                         .map(|(g, _)| g)
                         .unwrap_or_else(|e| e.into_inner().0);
                 }
@@ -297,6 +505,28 @@ impl Refresher {
         Decision::Download(started)
     }
 
+    /// The ticket of a download [`Self::begin`] granted at `started`: its
+    /// [`Ticket::finish`] records the outcome, and dropping it unfinished (the download
+    /// panicked, or returned early in an unforeseen way) records a failure — the refresher is
+    /// never left "in flight" with every later caller blocked.
+    pub(crate) fn ticket(&self, started: Instant) -> Ticket<'_> {
+        Ticket {
+            refresher: self,
+            started,
+            finished: false,
+        }
+    }
+
+    /// Remember what the last successful download left out.
+    pub(crate) fn record_dropped(&self, dropped: Vec<(String, String)>) {
+        self.lock().last_dropped = dropped;
+    }
+
+    /// The listed certificates the last successful download left out, and why.
+    pub fn last_dropped(&self) -> Vec<(String, String)> {
+        self.lock().last_dropped.clone()
+    }
+
     /// Record the end of a download started at `started` by [`Self::begin`] and wake the
     /// waiters. Every serial met before it started and not in it is remembered as absent.
     pub(crate) fn finish(
@@ -310,6 +540,17 @@ impl Refresher {
             Ok((serials, now)) => {
                 st.last_success = Some((Instant::now(), now));
                 st.last_error = None;
+                // Nothing new since the last download: back off the background refresh (1 h,
+                // doubling to 12 h), so an expiring certificate with no successor listed yet
+                // does not turn every call into a download.
+                if st.last_serials.as_ref() == Some(&serials) {
+                    st.quiet_for = (st.quiet_for * 2).clamp(QUIET_MIN, QUIET_MAX);
+                    st.quiet_until = Some(Instant::now() + st.quiet_for);
+                } else {
+                    st.quiet_for = Duration::ZERO;
+                    st.quiet_until = None;
+                }
+                st.last_serials = Some(serials.clone());
                 let checked: Vec<String> = st
                     .met
                     .iter()
@@ -339,6 +580,7 @@ impl Refresher {
             || st
                 .last_attempt
                 .is_some_and(|a| a.elapsed() < MIN_DOWNLOAD_INTERVAL)
+            || st.quiet_until.is_some_and(|q| Instant::now() < q)
         {
             return false;
         }
@@ -354,10 +596,12 @@ impl Refresher {
 mod tests {
     use super::*;
 
+    const W: Duration = Duration::from_secs(30);
+
     #[test]
     fn single_need_is_satisfied_without_a_download() {
         let r = Refresher::default();
-        assert_eq!(r.begin(&Need::FirstUse, || true), Decision::Satisfied);
+        assert_eq!(r.begin(&Need::FirstUse, || true, W), Decision::Satisfied);
         assert_eq!(r.downloads(), 0);
     }
 
@@ -371,25 +615,25 @@ mod tests {
     #[test]
     fn downloads_are_rate_limited_and_absent_serials_remembered() {
         let r = Refresher::default();
-        let t = started(r.begin(&Need::NotifiedSerial("CD".into()), || false));
+        let t = started(r.begin(&Need::NotifiedSerial("CD".into()), || false, W));
         r.finish(t, Ok((["AB".to_string()].into_iter().collect(), 0)));
         // A serial met before a download that did not contain it: refused, no new download.
         assert!(matches!(
-            r.begin(&Need::NotifiedSerial("CD".into()), || false),
+            r.begin(&Need::NotifiedSerial("CD".into()), || false, W),
             Decision::Refused(_)
         ));
         assert!(matches!(
-            r.begin(&Need::Serial("0CD".into()), || false),
+            r.begin(&Need::Serial("0CD".into()), || false, W),
             Decision::Refused(_)
         ));
         // A new serial from a notification within 5 s: refused (never waits).
         assert!(matches!(
-            r.begin(&Need::NotifiedSerial("EF".into()), || false),
+            r.begin(&Need::NotifiedSerial("EF".into()), || false, W),
             Decision::Refused(_)
         ));
         // Any other need within 5 s: refused too.
         assert!(matches!(
-            r.begin(&Need::Explicit, || false),
+            r.begin(&Need::Explicit, || false, W),
             Decision::Refused(_)
         ));
         assert_eq!(r.downloads(), 1);
@@ -401,7 +645,7 @@ mod tests {
         // Never downloaded: only an expiring certificate makes it due.
         assert!(!r.refresh_due(1_000_000, Some(1_000_000 + 30 * 3600)));
         assert!(r.refresh_due(1_000_000, Some(1_000_000 + 23 * 3600)));
-        let t = started(r.begin(&Need::FirstUse, || false));
+        let t = started(r.begin(&Need::FirstUse, || false, W));
         r.finish(t, Ok((HashSet::new(), 1_000_000)));
         // Within 5 s of a download: never due.
         assert!(!r.refresh_due(1_000_000 + 13 * 3600, None));
@@ -419,14 +663,16 @@ mod tests {
     fn waiters_share_one_download() {
         let r = std::sync::Arc::new(Refresher::default());
         let known = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let t = started(r.begin(&Need::Serial("AB".into()), || false));
+        let t = started(r.begin(&Need::Serial("AB".into()), || false, W));
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let (r, known) = (r.clone(), known.clone());
                 std::thread::spawn(move || {
-                    r.begin(&Need::Serial("AB".into()), || {
-                        known.load(std::sync::atomic::Ordering::SeqCst)
-                    })
+                    r.begin(
+                        &Need::Serial("AB".into()),
+                        || known.load(std::sync::atomic::Ordering::SeqCst),
+                        W,
+                    )
                 })
             })
             .collect();
@@ -437,5 +683,73 @@ mod tests {
             assert_eq!(t.join().unwrap(), Decision::Satisfied);
         }
         assert_eq!(r.downloads(), 1);
+    }
+
+    #[test]
+    fn a_notification_never_waits_for_a_download_in_flight() {
+        let r = std::sync::Arc::new(Refresher::default());
+        let t = started(r.begin(&Need::FirstUse, || false, W));
+        let at = Instant::now();
+        assert!(matches!(
+            r.begin(&Need::NotifiedSerial("AB".into()), || false, W),
+            Decision::Refused(why) if why.contains("in flight")
+        ));
+        assert!(matches!(
+            r.begin(&Need::Freshness, || false, W),
+            Decision::Refused(_)
+        ));
+        // A response's need waits, but no longer than its deadline.
+        assert!(matches!(
+            r.begin(&Need::Serial("AB".into()), || false, Duration::from_millis(100)),
+            Decision::Refused(why) if why.contains("deadline")
+        ));
+        assert!(
+            at.elapsed() < Duration::from_secs(5),
+            "nothing waited for the download"
+        );
+        r.ticket(t).finish(Ok((HashSet::new(), 0)));
+    }
+
+    #[test]
+    fn a_download_that_panics_or_fails_does_not_wedge_the_refresher() {
+        let r = Refresher::default();
+        let t = started(r.begin(&Need::FirstUse, || false, W));
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ticket = r.ticket(t);
+            panic!("a transport that panics");
+        }));
+        assert!(panicked.is_err());
+        // No longer in flight: a response's need is refused by the 5 s window (not blocked),
+        // and the failure is what it says.
+        let at = Instant::now();
+        assert!(matches!(
+            r.begin(&Need::Explicit, || false, W),
+            Decision::Refused(why) if why.contains("panicked")
+        ));
+        assert!(at.elapsed() < Duration::from_secs(1));
+        assert!(!r.lock().in_flight);
+    }
+
+    #[test]
+    fn downloads_that_bring_nothing_new_back_off_the_background_refresh() {
+        let r = Refresher::default();
+        let expiring = Some(1_000_000 + 3600);
+        let serials: HashSet<String> = ["AB".to_string()].into_iter().collect();
+        r.finish(Instant::now(), Ok((serials.clone(), 1_000_000)));
+        assert!(r.refresh_due(1_000_000, expiring), "expiring: due");
+        r.finish(Instant::now(), Ok((serials.clone(), 1_000_000)));
+        assert!(
+            !r.refresh_due(1_000_000, expiring),
+            "nothing new: quiet for an hour"
+        );
+        assert_eq!(r.lock().quiet_for, QUIET_MIN);
+        r.finish(Instant::now(), Ok((serials, 1_000_000)));
+        assert_eq!(r.lock().quiet_for, QUIET_MIN * 2, "growing");
+        let newer: HashSet<String> = ["AB".to_string(), "CD".to_string()].into_iter().collect();
+        r.finish(Instant::now(), Ok((newer, 1_000_000)));
+        assert!(
+            r.refresh_due(1_000_000, expiring),
+            "something new: no back-off"
+        );
     }
 }

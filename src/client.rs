@@ -11,7 +11,7 @@ use crate::config::ClientConfig;
 use crate::crypto;
 use crate::error::TransportErrorKind;
 use crate::error::{RefundError, Result};
-use crate::notify::{self, ReplayGuard};
+use crate::notify::ReplayGuard;
 use crate::ratelimit::RateLimiter;
 use crate::refund::model::{
     AbnormalRefundRequest, CreateRefundRequest, Refund, RefundNotification,
@@ -222,7 +222,9 @@ impl RefundClient {
     ) -> Result<T> {
         match parse(self.clock.now_unix()) {
             Err(RefundError::UnknownSerial { serial, request_id })
-                if self.config.download_certificates && !is_public_key_id(&serial) =>
+                if self.config.download_certificates
+                    && !is_public_key_id(&serial)
+                    && normalize_serial(&serial).is_some() =>
             {
                 match self.refresh_certificates(need(serial.clone())) {
                     Ok(()) => parse(self.clock.now_unix()),
@@ -235,6 +237,12 @@ impl RefundClient {
 
     /// Download the platform certificates on first need (nothing to verify with yet).
     fn ensure_certificates(&self) -> Result<()> {
+        self.ensure_certificates_for(Need::FirstUse)
+    }
+
+    /// [`Self::ensure_certificates`] for `need` (`FirstUse` for our own calls,
+    /// `NotifiedFirstUse` for a notification, which never waits for a download in flight).
+    fn ensure_certificates_for(&self, need: Need) -> Result<()> {
         if !self.config.download_certificates {
             return Ok(());
         }
@@ -246,7 +254,7 @@ impl RefundClient {
         if have {
             return Ok(());
         }
-        self.refresh_certificates(Need::FirstUse)
+        self.refresh_certificates(need)
     }
 
     /// Run the download policy for `need`; `Ok` when the store now satisfies it.
@@ -256,7 +264,9 @@ impl RefundClient {
             let ring = config.keys.ring();
             match &need {
                 Need::Serial(s) | Need::NotifiedSerial(s) => ring.find(s).is_some(),
-                Need::FirstUse => ring.has_valid_certificate(self.clock.now_unix()),
+                Need::FirstUse | Need::NotifiedFirstUse => {
+                    ring.has_valid_certificate(self.clock.now_unix())
+                }
                 Need::Freshness | Need::Explicit => false,
             }
         };
@@ -265,16 +275,22 @@ impl RefundClient {
             reason,
             request_id: None,
         };
-        match config.refresher.begin(&need, satisfied) {
+        let max_wait = Duration::from_millis(config.options.deadline_ms);
+        match config.refresher.begin(&need, satisfied, max_wait) {
             Decision::Satisfied => Ok(()),
             Decision::Refused(why) => Err(unavailable(format!("no certificate download: {why}"))),
             Decision::Download(started) => {
+                // Finished on every exit: dropped unfinished (a panic), it records a failure.
+                let ticket = config.refresher.ticket(started);
                 let outcome = self.download_certificates();
                 let record = match &outcome {
-                    Ok(serials) => Ok((serials.clone(), self.clock.now_unix())),
+                    Ok((serials, _)) => Ok((serials.clone(), self.clock.now_unix())),
                     Err(e) => Err(e.to_string()),
                 };
-                config.refresher.finish(started, record);
+                ticket.finish(record);
+                if let Ok((_, dropped)) = &outcome {
+                    config.refresher.record_dropped(dropped.clone());
+                }
                 outcome?;
                 if satisfied() || matches!(need, Need::Freshness | Need::Explicit) {
                     Ok(())
@@ -287,25 +303,32 @@ impl RefundClient {
         }
     }
 
-    /// One verified download, merged into the store; the serials it held.
-    fn download_certificates(&self) -> Result<HashSet<String>> {
+    /// One verified download; its certificates replace those of the previous download (the
+    /// configured ones stay). The serials it held, and the listed ones it left out.
+    #[allow(clippy::type_complexity)]
+    fn download_certificates(&self) -> Result<(HashSet<String>, Vec<(String, String)>)> {
         let (ts, nonce) = self.now_and_nonce();
         let mut req = certificates::build_download_request(&self.config, ts, &nonce)?;
         req.timeout_ms = Some(self.config.options.deadline_ms);
         let resp = self.transport.send(req)?;
         let now = self.clock.now_unix();
-        let downloaded =
+        let download =
             certificates::parse_download(&self.config, &self.config.keys.ring(), &resp, now)?;
-        let serials = downloaded
+        let serials = download
+            .certificates
             .iter()
-            .map(|d| normalize_serial(&d.certificate.serial_hex))
+            .filter_map(|d| normalize_serial(&d.certificate.serial_hex))
             .collect();
         self.config.keys.update(|ring| {
-            for d in downloaded {
-                ring.add_parsed_certificate(d.certificate);
-            }
+            ring.replace_downloaded(
+                download
+                    .certificates
+                    .into_iter()
+                    .map(|d| d.certificate)
+                    .collect(),
+            )
         });
-        Ok(serials)
+        Ok((serials, download.dropped))
     }
 
     /// After a successful call: refresh in the background when the last download is older
@@ -315,8 +338,15 @@ impl RefundClient {
             return;
         }
         let now = self.clock.now_unix();
-        let newest = self.config.keys.ring().newest_certificate_expiry();
-        if !self.config.refresher.refresh_due(now, newest) {
+        let (newest, public_key_only) = {
+            let ring = self.config.keys.ring();
+            // Migration done: a public key is in use and every certificate held has expired;
+            // there is nothing to keep fresh (an unknown serial still downloads on demand).
+            let public_key_only =
+                ring.public_key_id().is_some() && !ring.has_valid_certificate(now);
+            (ring.newest_certificate_expiry(), public_key_only)
+        };
+        if public_key_only || !self.config.refresher.refresh_due(now, newest) {
             return;
         }
         let client = Self {
@@ -441,37 +471,19 @@ impl RefundClient {
         headers: HashMap<String, String>,
         body: Vec<u8>,
     ) -> Result<RefundNotification> {
-        self.ensure_certificates()?;
+        self.ensure_certificates_for(Need::NotifiedFirstUse)?;
         let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        // The very function the sans-IO `parse_notification_at` calls (merchant check included).
         let parse = |now: i64| {
-            notify::parse_notification(
-                &self.config.keys.ring(),
-                &self.config.api_v3_key,
-                self.config.backend,
-                pairs.clone(),
-                &body,
-                now,
-            )
+            crate::sansio::parse_notification_parts(&self.config, pairs.clone(), &body, now)
         };
-        let now = self.clock.now_unix();
         // A new platform certificate: refresh (single-flight, rate-limited, never waiting: anyone
         // can POST a forged notification) and verify the same bytes again.
-        let note = self.reverified(Need::NotifiedSerial, parse)?;
-        notify::check_merchant(&note, &self.config.mchid, self.config.service_provider)?;
+        let mut note = self.reverified(Need::NotifiedSerial, parse)?;
         if let Some(guard) = &self.replay_guard {
-            // Only verified notifications reach the guard: unverified nonces cannot fill it.
+            // Only verified notifications reach the guard: unverified ones cannot fill it.
             let h = crate::verify::SignatureHeaders::from_pairs(pairs)?;
-            let ts = h
-                .timestamp
-                .as_deref()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(now);
-            guard.admit(
-                h.nonce.as_deref().unwrap_or_default(),
-                ts,
-                now,
-                h.request_id,
-            )?;
+            note.seen_before = guard.admit(&note.id, h.nonce.as_deref().unwrap_or_default());
         }
         Ok(note)
     }

@@ -91,9 +91,15 @@ pub struct ClientOptions {
     /// Hold requests to WeChat Pay's limits: 150 requests/s and 6 failing requests/s.
     #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub rate_limit: bool,
-    /// Refuse replayed notifications: remember this many nonces (0 disables the guard).
+    /// Remember this many notifications (by id and nonce) so that one delivered again comes
+    /// back with `seen_before = true` (0 disables it; the memory is per process).
     #[cfg_attr(feature = "ffi", uniffi(default = 0))]
     pub replay_guard_capacity: u32,
+    /// PEM certificates of the authorities downloaded platform certificates must be issued
+    /// by; empty: WeChat Pay's own, the Tenpay.com Root CA. The sandbox's credentials carry
+    /// its test CA here.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub platform_trust_anchors_pem: Vec<String>,
 }
 
 impl Default for ClientOptions {
@@ -112,6 +118,7 @@ impl Default for ClientOptions {
             trust_roots_pem: Vec::new(),
             rate_limit: false,
             replay_guard_capacity: 0,
+            platform_trust_anchors_pem: Vec::new(),
         }
     }
 }
@@ -132,6 +139,8 @@ pub struct ClientConfig {
     /// Certificate mode with automatic download of `/v3/certificates` (issue 11).
     pub(crate) download_certificates: bool,
     pub(crate) refresher: Refresher,
+    /// What downloaded platform certificates must be issued by.
+    pub(crate) trust_anchors: crate::certificates::TrustAnchors,
     /// Service-provider mode: `mchid` is the `sp_mchid`; every call names a `sub_mchid`.
     pub(crate) service_provider: bool,
     pub(crate) base_url: String,
@@ -280,8 +289,14 @@ impl ClientConfigBuilder {
         for (id, pem) in &self.public_keys {
             keys.add_public_key(id, pem, self.backend)?;
         }
+        // Configured platform certificates must chain to the trust anchors too: a certificate
+        // pasted from the wrong place fails here, not at the first answer.
+        let trust_anchors = crate::certificates::TrustAnchors::from_pems(
+            &self.options.platform_trust_anchors_pem,
+            self.backend,
+        )?;
         for pem in &self.certificates {
-            keys.add_certificate(pem, self.backend)?;
+            keys.add_parsed_certificate(trust_anchors.checked(self.backend, pem)?, false);
         }
         if keys.is_empty() && !self.download_certificates {
             return Err(RefundError::config(
@@ -326,6 +341,7 @@ impl ClientConfigBuilder {
             keys: KeyStore::new(keys),
             download_certificates: self.download_certificates,
             refresher: Refresher::default(),
+            trust_anchors,
             service_provider: self.service_provider,
             base_url,
             backup_base_url,
@@ -655,9 +671,8 @@ impl ClientConfig {
     /// Add or replace a platform certificate at run time (every client of this configuration
     /// uses it at once). Returns its serial.
     pub fn add_platform_certificate(&self, pem: String) -> Result<String> {
-        let cert = crate::crypto::Certificate::from_pem_with(self.backend, &pem)
-            .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;
-        Ok(self.keys.update(|r| r.add_parsed_certificate(cert)))
+        let cert = self.trust_anchors.checked(self.backend, &pem)?;
+        Ok(self.keys.update(|r| r.add_parsed_certificate(cert, false)))
     }
 
     /// Add or replace a WeChat Pay public key at run time (a public-key rotation, or the

@@ -162,19 +162,6 @@ pub enum RefundError {
         reason: String,
     },
 
-    /// A verified notification whose nonce was already seen within the time window: a replay
-    /// of captured traffic (WeChat Pay's own retries carry a fresh nonce and are admitted).
-    #[error(
-        "notification replayed (nonce {nonce} already seen){}",
-        rid(request_id)
-    )]
-    ReplayedNotification {
-        /// The repeated `Wechatpay-Nonce`.
-        nonce: String,
-        /// The `Request-ID` header, when present.
-        request_id: Option<String>,
-    },
-
     /// A notification does not match the merchant's own record of the refund.
     #[error("notification does not match the merchant record: {field} is {actual:?}, expected {expected:?}")]
     NotificationMismatch {
@@ -309,6 +296,25 @@ impl RefundError {
         }
     }
 
+    /// The `Request-ID` WeChat Pay gave this exchange, when known.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Signature { request_id, .. }
+            | Self::ProbeSignature { request_id }
+            | Self::TimestampOutOfWindow { request_id, .. }
+            | Self::UnknownSerial { request_id, .. }
+            | Self::Api { request_id, .. }
+            | Self::Decode { request_id, .. }
+            | Self::Certificate { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+// Exported to every language as methods of the error: Python `e.is_outcome_unknown()`,
+// Kotlin `e.isOutcomeUnknown()`, Swift `e.isOutcomeUnknown()`.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl RefundError {
     /// Whether sending the identical request again is safe and may succeed.
     ///
     /// True for transport failures that can pass, 429 and 5xx API errors. Verification
@@ -322,6 +328,7 @@ impl RefundError {
             _ => false,
         }
     }
+
     /// Whether the request may have been processed even though this error came back: the
     /// connection failed after sending, the server failed (5xx), or the response could not be
     /// trusted (signature, timestamp, serial, probe, undecodable body). For a refund the outcome
@@ -345,21 +352,6 @@ impl RefundError {
             | Self::Certificate { .. }
             | Self::Decode { .. } => true,
             _ => false,
-        }
-    }
-
-    /// The `Request-ID` WeChat Pay gave this exchange, when known.
-    pub fn request_id(&self) -> Option<&str> {
-        match self {
-            Self::Signature { request_id, .. }
-            | Self::ProbeSignature { request_id }
-            | Self::TimestampOutOfWindow { request_id, .. }
-            | Self::UnknownSerial { request_id, .. }
-            | Self::Api { request_id, .. }
-            | Self::Decode { request_id, .. }
-            | Self::Certificate { request_id, .. }
-            | Self::ReplayedNotification { request_id, .. } => request_id.as_deref(),
-            _ => None,
         }
     }
 }

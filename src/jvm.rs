@@ -102,6 +102,159 @@ impl Args<'_> {
     }
 }
 
+/// The layout of an argument in UniFFI's buffer format, as far as [`check_counts`] needs it.
+///
+/// UniFFI's `Lift` of a sequence or map reserves room for the announced count before reading a
+/// single element, so a hostile count (`0x7fffffff` headers) would make it ask for ~100 GB and
+/// the allocator abort the process — no `catch_unwind` helps. The arguments are therefore walked
+/// once without allocating, every count bounded by the bytes left, before they are lifted.
+/// `tests::shapes_match_uniffi_lift` fails when a record gains a field this table lacks.
+#[derive(Clone, Copy)]
+enum Shape {
+    I64,
+    U16,
+    /// A string or a byte array (an i32 length, then the bytes); also the wire enums.
+    Str,
+    Opt(&'static Shape),
+    Seq(&'static Shape),
+    Map(&'static Shape, &'static Shape),
+    Rec(&'static [Shape]),
+}
+
+impl Shape {
+    /// The fewest bytes one value of this shape takes.
+    fn min_len(&self) -> usize {
+        match self {
+            Shape::I64 => 8,
+            Shape::U16 => 2,
+            Shape::Str | Shape::Seq(_) | Shape::Map(..) => 4,
+            Shape::Opt(_) => 1,
+            Shape::Rec(fields) => fields.iter().map(Shape::min_len).sum(),
+        }
+    }
+
+    fn walk(&self, buf: &mut &[u8]) -> Result<(), String> {
+        fn take<'a>(buf: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
+            if buf.len() < n {
+                return Err(format!("{n} bytes needed, {} left", buf.len()));
+            }
+            let (head, rest) = buf.split_at(n);
+            *buf = rest;
+            Ok(head)
+        }
+        fn count(buf: &mut &[u8], per_item: usize) -> Result<usize, String> {
+            let raw = take(buf, 4)?;
+            let n = i32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
+            let n = usize::try_from(n).map_err(|_| format!("negative count {n}"))?;
+            if n.saturating_mul(per_item.max(1)) > buf.len() {
+                return Err(format!(
+                    "{n} items announced, only {} bytes left",
+                    buf.len()
+                ));
+            }
+            Ok(n)
+        }
+        match self {
+            Shape::I64 => take(buf, 8).map(drop),
+            Shape::U16 => take(buf, 2).map(drop),
+            Shape::Str => {
+                let n = count(buf, 1)?;
+                take(buf, n).map(drop)
+            }
+            Shape::Opt(inner) => match take(buf, 1)?[0] {
+                0 => Ok(()),
+                1 => inner.walk(buf),
+                t => Err(format!("bad option tag {t}")),
+            },
+            Shape::Seq(item) => {
+                for _ in 0..count(buf, item.min_len())? {
+                    item.walk(buf)?;
+                }
+                Ok(())
+            }
+            Shape::Map(k, v) => {
+                for _ in 0..count(buf, k.min_len() + v.min_len())? {
+                    k.walk(buf)?;
+                    v.walk(buf)?;
+                }
+                Ok(())
+            }
+            Shape::Rec(fields) => fields.iter().try_for_each(|f| f.walk(buf)),
+        }
+    }
+}
+
+/// The argument layouts (field order as in `src/refund/model.rs` and `src/transport.rs`).
+mod shapes {
+    use super::Shape::{self, *};
+    const OPT_STR: Shape = Opt(&Str);
+    const HEADER: Shape = Rec(&[Str, Str]);
+    const FUNDS_FROM: Shape = Rec(&[Str, I64]);
+    const AMOUNT_INPUT: Shape = Rec(&[I64, I64, Str, Seq(&FUNDS_FROM)]);
+    const GOODS_DETAIL: Shape = Rec(&[Str, I64, I64, I64, OPT_STR, OPT_STR]);
+    pub const CREATE_REFUND_REQUEST: Shape = Rec(&[
+        Str,
+        AMOUNT_INPUT,
+        OPT_STR,
+        OPT_STR,
+        OPT_STR,
+        OPT_STR,
+        OPT_STR,
+        OPT_STR,
+        Seq(&GOODS_DETAIL),
+    ]);
+    pub const ABNORMAL_REFUND_REQUEST: Shape =
+        Rec(&[Str, Str, Str, OPT_STR, OPT_STR, OPT_STR, OPT_STR]);
+    pub const HEADERS: Shape = Seq(&HEADER);
+    pub const HEADER_MAP: Shape = Map(&Str, &Str);
+    pub const HTTP_RESPONSE: Shape = Rec(&[U16, HEADERS, Str]);
+    pub const BYTES: Shape = Str;
+    pub const STR: Shape = Str;
+    pub const OPT: Shape = OPT_STR;
+    pub const INT: Shape = I64;
+
+    /// Each op's arguments, named as in `FastPath.kt`.
+    pub fn of(op: i32) -> Option<&'static [(&'static str, Shape)]> {
+        use super::op;
+        Some(match op {
+            op::BUILD_CREATE_REFUND_REQUEST => &[
+                ("request", CREATE_REFUND_REQUEST),
+                ("timestamp", INT),
+                ("nonce", STR),
+            ],
+            op::BUILD_QUERY_REFUND_REQUEST => &[
+                ("outRefundNo", STR),
+                ("subMchid", OPT),
+                ("timestamp", INT),
+                ("nonce", STR),
+            ],
+            op::BUILD_APPLY_ABNORMAL_REFUND_REQUEST => &[
+                ("request", ABNORMAL_REFUND_REQUEST),
+                ("timestamp", INT),
+                ("nonce", STR),
+            ],
+            op::PARSE_REFUND_RESPONSE => &[("response", HTTP_RESPONSE), ("now", INT)],
+            op::VERIFY_WECHATPAY_SIGNATURE => {
+                &[("headers", HEADERS), ("body", BYTES), ("now", INT)]
+            }
+            op::PARSE_NOTIFICATION_AT => &[("headers", HEADER_MAP), ("body", BYTES), ("now", INT)],
+            _ => return None,
+        })
+    }
+}
+
+/// Walk `op`'s arguments in `args` without allocating: every length and count fits in the
+/// bytes left (see [`Shape`]). Unknown ops pass (dispatch refuses them).
+fn check_counts(op: i32, args: &[u8]) -> Result<(), String> {
+    let mut buf = args;
+    for (name, shape) in shapes::of(op).unwrap_or(&[]) {
+        shape
+            .walk(&mut buf)
+            .map_err(|e| format!("argument {name}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// `[TAG_OK] + value` or `[TAG_ERR] + error`, both in UniFFI's buffer format.
 fn encode<T: Lower<UniFfiTag>>(out: Result<T, RefundError>) -> Vec<u8> {
     encode_with(out, T::write)
@@ -137,6 +290,7 @@ unsafe fn config_of(handle: jlong) -> Result<Arc<ClientConfig>, String> {
 }
 
 fn dispatch(op: i32, config: Arc<ClientConfig>, args: &[u8]) -> Result<Vec<u8>, String> {
+    check_counts(op, args)?;
     let mut a = Args(args);
     Ok(match op {
         op::BUILD_CREATE_REFUND_REQUEST => {
@@ -372,6 +526,167 @@ mod tests {
         let err = <RefundError as Lift<UniFfiTag>>::try_read(&mut rest).unwrap();
         assert!(rest.is_empty());
         assert!(matches!(err, RefundError::Signature { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn hostile_counts_are_refused_before_anything_is_reserved() {
+        let config = test_config();
+        let huge = 0x7fff_ffffu32.to_be_bytes();
+        for op in [op::VERIFY_WECHATPAY_SIGNATURE, op::PARSE_NOTIFICATION_AT] {
+            let mut args = huge.to_vec();
+            args.extend_from_slice(&[0; 64]);
+            let err = dispatch(op, config.clone(), &args).unwrap_err();
+            assert!(
+                err.starts_with("argument headers: 2147483647 items announced"),
+                "{err}"
+            );
+        }
+        // Nested: the response's headers, a refund's goods_detail and funds_from.
+        let mut args = Vec::new();
+        <u16 as Lower<UniFfiTag>>::write(200, &mut args);
+        args.extend_from_slice(&huge);
+        let err = dispatch(op::PARSE_REFUND_RESPONSE, config.clone(), &args).unwrap_err();
+        assert!(err.contains("items announced"), "{err}");
+        let mut args = Vec::new();
+        <String as Lower<UniFfiTag>>::write("R1".into(), &mut args);
+        for v in [1i64, 1] {
+            <i64 as Lower<UniFfiTag>>::write(v, &mut args);
+        }
+        <String as Lower<UniFfiTag>>::write("CNY".into(), &mut args);
+        args.extend_from_slice(&huge);
+        let err = dispatch(op::BUILD_CREATE_REFUND_REQUEST, config, &args).unwrap_err();
+        assert!(
+            err.starts_with("argument request: 2147483647 items"),
+            "{err}"
+        );
+    }
+
+    /// The shapes walk exactly the bytes UniFFI's own `Lower` writes for every op (a record
+    /// that gains a field without its shape fails here).
+    #[test]
+    fn shapes_match_uniffi_lift() {
+        use crate::refund::model::{FundsFrom, GoodsDetailInput, RefundAmountInput};
+        let headers = vec![
+            HttpHeader {
+                name: "Wechatpay-Nonce".into(),
+                value: "n".into(),
+            },
+            HttpHeader {
+                name: "X".into(),
+                value: String::new(),
+            },
+        ];
+        let request = CreateRefundRequest {
+            out_refund_no: "R1".into(),
+            amount: RefundAmountInput {
+                refund: 10,
+                total: 100,
+                currency: "CNY".into(),
+                funds_from: vec![FundsFrom {
+                    account: crate::refund::model::FromAccount::Available,
+                    amount: 10,
+                }],
+            },
+            transaction_id: None,
+            out_trade_no: Some("T1".into()),
+            sub_mchid: None,
+            reason: Some("理由".into()),
+            notify_url: None,
+            funds_account: None,
+            goods_detail: vec![GoodsDetailInput {
+                merchant_goods_id: "G1".into(),
+                unit_price: 10,
+                refund_amount: 10,
+                refund_quantity: 1,
+                wechatpay_goods_id: None,
+                goods_name: Some("商品".into()),
+            }],
+        };
+        let abnormal = AbnormalRefundRequest {
+            refund_id: "5000".into(),
+            out_refund_no: "R1".into(),
+            kind: crate::refund::model::AbnormalRefundKind::UserBankCard,
+            sub_mchid: None,
+            bank_type: Some("ICBC_DEBIT".into()),
+            bank_account: Some("6222".into()),
+            real_name: None,
+        };
+        let mut map = HashMap::new();
+        map.insert("Wechatpay-Nonce".to_string(), "n".to_string());
+        let w = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = Vec::new();
+            f(&mut b);
+            b
+        };
+        let cases: Vec<(i32, Vec<u8>)> = vec![
+            (
+                op::BUILD_CREATE_REFUND_REQUEST,
+                w(&|b| {
+                    <CreateRefundRequest as Lower<UniFfiTag>>::write(request.clone(), b);
+                    <i64 as Lower<UniFfiTag>>::write(1, b);
+                    <String as Lower<UniFfiTag>>::write("N".into(), b);
+                }),
+            ),
+            (
+                op::BUILD_QUERY_REFUND_REQUEST,
+                w(&|b| {
+                    <String as Lower<UniFfiTag>>::write("R1".into(), b);
+                    <Option<String> as Lower<UniFfiTag>>::write(Some("1900".into()), b);
+                    <i64 as Lower<UniFfiTag>>::write(1, b);
+                    <String as Lower<UniFfiTag>>::write("N".into(), b);
+                }),
+            ),
+            (
+                op::BUILD_APPLY_ABNORMAL_REFUND_REQUEST,
+                w(&|b| {
+                    <AbnormalRefundRequest as Lower<UniFfiTag>>::write(abnormal.clone(), b);
+                    <i64 as Lower<UniFfiTag>>::write(1, b);
+                    <String as Lower<UniFfiTag>>::write("N".into(), b);
+                }),
+            ),
+            (
+                op::PARSE_REFUND_RESPONSE,
+                w(&|b| {
+                    let r = HttpResponse {
+                        status: 200,
+                        headers: headers.clone(),
+                        body: b"{}".to_vec(),
+                    };
+                    <HttpResponse as Lower<UniFfiTag>>::write(r, b);
+                    <i64 as Lower<UniFfiTag>>::write(1, b);
+                }),
+            ),
+            (
+                op::VERIFY_WECHATPAY_SIGNATURE,
+                w(&|b| {
+                    <Vec<HttpHeader> as Lower<UniFfiTag>>::write(headers.clone(), b);
+                    <Vec<u8> as Lower<UniFfiTag>>::write(b"{}".to_vec(), b);
+                    <i64 as Lower<UniFfiTag>>::write(1, b);
+                }),
+            ),
+            (
+                op::PARSE_NOTIFICATION_AT,
+                w(&|b| {
+                    <HashMap<String, String> as Lower<UniFfiTag>>::write(map.clone(), b);
+                    <Vec<u8> as Lower<UniFfiTag>>::write(b"{}".to_vec(), b);
+                    <i64 as Lower<UniFfiTag>>::write(1, b);
+                }),
+            ),
+        ];
+        for (op, args) in cases {
+            let mut buf = &args[..];
+            for (name, shape) in shapes::of(op).unwrap() {
+                shape
+                    .walk(&mut buf)
+                    .unwrap_or_else(|e| panic!("op {op} {name}: {e}"));
+            }
+            assert!(buf.is_empty(), "op {op}: {} bytes not walked", buf.len());
+            // One byte short: refused by the walk, like by the lift.
+            assert!(
+                check_counts(op, &args[..args.len() - 1]).is_err(),
+                "op {op}"
+            );
+        }
     }
 
     fn test_config() -> Arc<ClientConfig> {

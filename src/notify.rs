@@ -207,27 +207,31 @@ where
         user_received_account: p.user_received_account,
         amount: p.amount,
         raw_json: plaintext.to_string(),
+        seen_before: false,
     })
 }
 
-/// Remembers the nonces of verified notifications for the ±300 s window, so a captured
-/// notification replayed within the window is refused. Memory is bounded by `capacity`
-/// (the oldest nonces are forgotten first); WeChat Pay's own retries use fresh nonces.
+/// Remembers the verified notifications a client has already returned, by notification `id`
+/// (the id repeats when WeChat Pay delivers a notification again) and by `Wechatpay-Nonce` (a
+/// byte-identical replay), so that a repeat comes back marked
+/// [`RefundNotification::seen_before`] instead of being refused: a merchant whose store failed
+/// answers 500, WeChat Pay delivers again, and that delivery must still be handled. Memory is
+/// bounded by `capacity` (the oldest entries are forgotten first); the memory is per process.
 #[derive(Debug)]
 pub struct ReplayGuard {
     capacity: usize,
     seen: std::sync::Mutex<Seen>,
 }
 
-/// Nonces in arrival order (with their signed timestamp) and as a set.
+/// Keys (`id:…` and `nonce:…`) in arrival order and as a set.
 #[derive(Debug, Default)]
 struct Seen {
-    order: std::collections::VecDeque<(i64, String)>,
+    order: std::collections::VecDeque<String>,
     set: std::collections::HashSet<String>,
 }
 
 impl ReplayGuard {
-    /// A guard remembering at most `capacity` nonces.
+    /// A guard remembering at most `capacity` notifications.
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
@@ -235,48 +239,37 @@ impl ReplayGuard {
         }
     }
 
-    /// Admit a verified notification's nonce (signed at `timestamp`), or refuse a replay.
-    pub fn admit(
-        &self,
-        nonce: &str,
-        timestamp: i64,
-        now: i64,
-        request_id: Option<String>,
-    ) -> Result<()> {
+    /// Record a verified notification (its envelope `id` and its nonce); `true` when either
+    /// was recorded before — a re-delivery or a replay, to acknowledge without doing the work
+    /// twice.
+    pub fn admit(&self, id: &str, nonce: &str) -> bool {
         let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         let Seen { order, set } = &mut *guard;
-        // Anything signed before the window is refused by verification anyway.
-        while order
-            .front()
-            .is_some_and(|(t, _)| *t < now - 2 * crate::verify::TIMESTAMP_WINDOW_SECS)
-        {
-            if let Some((_, n)) = order.pop_front() {
-                set.remove(&n);
+        let keys = [format!("id:{id}"), format!("nonce:{nonce}")];
+        let seen = keys.iter().any(|k| set.contains(k));
+        for key in keys {
+            if set.contains(&key) {
+                continue;
             }
-        }
-        if set.contains(nonce) {
-            return Err(RefundError::ReplayedNotification {
-                nonce: nonce.to_string(),
-                request_id,
-            });
-        }
-        while order.len() >= self.capacity {
-            if let Some((_, n)) = order.pop_front() {
-                set.remove(&n);
+            while order.len() >= 2 * self.capacity {
+                if let Some(old) = order.pop_front() {
+                    set.remove(&old);
+                }
             }
+            order.push_back(key.clone());
+            set.insert(key);
         }
-        order.push_back((timestamp, nonce.to_string()));
-        set.insert(nonce.to_string());
-        Ok(())
+        seen
     }
 
-    /// How many nonces are remembered.
+    /// How many notifications are remembered.
     pub fn len(&self) -> usize {
         self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .order
             .len()
+            .div_ceil(2)
     }
 
     /// Whether no nonce is remembered.
@@ -403,6 +396,15 @@ pub fn check_merchant(
             actual: actual.cloned().unwrap_or_default(),
         })
     };
+    // A refund callback URL may receive other events (a payment's `TRANSACTION.SUCCESS` when
+    // one URL serves both): those are not refund notifications.
+    if !note.event_type.as_str().starts_with("REFUND.") {
+        return mismatch(
+            "event_type",
+            "REFUND.*",
+            Some(&note.event_type.as_str().to_owned()),
+        );
+    }
     if service_provider {
         if note.sp_mchid.as_deref() != Some(mchid) {
             return mismatch("sp_mchid", mchid, note.sp_mchid.as_ref());
@@ -437,20 +439,18 @@ mod tests {
     }
 
     #[test]
-    fn replay_guard_refuses_repeats_within_the_window_and_stays_bounded() {
+    fn replay_guard_marks_repeats_and_stays_bounded() {
         let g = ReplayGuard::new(3);
-        g.admit("A", 1000, 1000, None).unwrap();
-        assert!(
-            matches!(g.admit("A", 1000, 1001, None), Err(RefundError::ReplayedNotification { nonce, .. }) if nonce == "A")
-        );
-        g.admit("B", 1000, 1001, None).unwrap();
-        g.admit("C", 1000, 1001, None).unwrap();
-        g.admit("D", 1000, 1001, None).unwrap();
-        assert_eq!(g.len(), 3, "bounded: the oldest nonce was forgotten");
-        g.admit("A", 1000, 1001, None).unwrap();
-        // Far later, old nonces are dropped (verification refuses their timestamps anyway).
-        g.admit("E", 5000, 5000, None).unwrap();
-        assert_eq!(g.len(), 1);
+        assert!(!g.admit("id-A", "A"));
+        assert!(g.admit("id-A", "A"), "a byte-identical repeat");
+        assert!(g.admit("id-A", "A2"), "a re-delivery: same id, fresh nonce");
+        assert!(g.admit("id-Z", "A"), "a replayed nonce");
+        assert!(!g.admit("id-B", "B"));
+        assert!(!g.admit("id-C", "C"));
+        assert!(!g.admit("id-D", "D"));
+        assert_eq!(g.len(), 3, "bounded");
+        assert!(!g.admit("id-B0", "B0"));
+        assert!(!g.admit("id-A", "A"), "the oldest entries were forgotten");
     }
 
     #[test]

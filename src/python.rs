@@ -38,7 +38,6 @@ use crate::refund::model::{
     RefundChannel, RefundNotification, RefundStatus, RequestFundsAccount,
 };
 use crate::transport::{HttpHeader, HttpRequest, HttpResponse};
-use crate::verify::{verify_signature, SignatureHeaders};
 use crate::RefundClient;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
@@ -368,7 +367,12 @@ fn arc_from_object<T: Send + Sync>(
     class: &Py<PyAny>,
     name: &str,
 ) -> PyResult<Arc<T>> {
-    if !obj.is_instance(class.bind(obj.py()))? {
+    // The object's real type (`Py_TYPE`), not `isinstance`, which honours a `__class__`
+    // attribute: an impostor claiming `__class__ = ClientConfig` with a forged `_handle` must
+    // be refused before the handle is read.
+    let real_type = obj.get_type();
+    let class = class.bind(obj.py()).cast::<PyType>()?;
+    if !real_type.is_subclass(class)? {
         return Err(PyTypeError::new_err(format!(
             "Expected {name} instance, {} found",
             obj.get_type().name()?
@@ -514,18 +518,22 @@ fn header_list_objs<'py>(
         .collect()
 }
 
-/// A `dict[str, str]` as (name, value) string objects.
+/// Any mapping of request headers (a `dict[str, str]`, Django's `request.META` with its
+/// `wsgi.input` and other non-string entries, `request.headers` of Django, Flask or Starlette)
+/// as (name, value) string objects: the entries whose name and value are both strings (the
+/// package's `_string_headers` does the same for the generated code).
 fn header_map_objs<'py>(
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<Vec<(Bound<'py, PyString>, Bound<'py, PyString>)>> {
     let items = obj.call_method0(intern!(obj.py(), "items"))?;
-    items
-        .try_iter()?
-        .map(|item| {
-            let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
-            Ok((str_obj(k)?, str_obj(v)?))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for item in items.try_iter()? {
+        let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
+        if let (Ok(k), Ok(v)) = (k.cast_into::<PyString>(), v.cast_into::<PyString>()) {
+            out.push((k, v));
+        }
+    }
+    Ok(out)
 }
 
 fn borrow_pairs<'a>(
@@ -640,6 +648,7 @@ py_input!(fn client_options_py -> ClientOptions {
     trust_roots_pem: |o| get_list(o, get_str),
     rate_limit: |o: &Bound<'_, PyAny>| o.is_truthy(),
     replay_guard_capacity: get_u32,
+    platform_trust_anchors_pem: |o| get_list(o, get_str),
 });
 
 // `HttpResponse` (and its `HttpHeader`s) are read in place, borrowed (see
@@ -829,6 +838,7 @@ py_output!(fn py_notification(py, g, v: RefundNotification) -> refund_notificati
     user_received_account => user_received_account,
     amount => py_notification_amount(py, g, amount)?,
     raw_json => raw_json,
+    seen_before => *seen_before,
 });
 
 py_output!(fn py_http_header(py, g, v: HttpHeader) -> http_header {
@@ -925,7 +935,7 @@ fn parse_refund_response<'py>(
     let pairs = borrow_pairs(&headers)?;
     let body = body.as_slice();
     let out = py.detach(|| {
-        crate::refund::response::parse_refund_response_parts(
+        crate::sansio::parse_refund_response_parts(
             &config,
             status,
             pairs.iter().copied(),
@@ -952,8 +962,7 @@ fn verify_wechatpay_signature<'py>(
     let pairs = borrow_pairs(&headers)?;
     let body = body.as_slice();
     py.detach(|| {
-        let h = SignatureHeaders::from_pairs(pairs.iter().copied())?;
-        verify_signature(&config.keys.ring(), &h, body, now)
+        crate::sansio::verify_wechatpay_signature_parts(&config, pairs.iter().copied(), body, now)
     })
     .map_err(|e| raise(py, g, e))
 }
@@ -974,14 +983,7 @@ fn parse_notification_at<'py>(
     let pairs = borrow_pairs(&headers)?;
     let body = body.as_slice();
     let out = py.detach(|| {
-        crate::notify::parse_notification(
-            &config.keys.ring(),
-            &config.api_v3_key,
-            config.backend,
-            pairs.iter().copied(),
-            body,
-            now,
-        )
+        crate::sansio::parse_notification_parts(&config, pairs.iter().copied(), body, now)
     });
     py_notification(py, g, &out.map_err(|e| raise(py, g, e))?)
 }

@@ -62,7 +62,68 @@ pub fn parse_refund_response(
     response: HttpResponse,
     now: i64,
 ) -> Result<Refund> {
-    response::parse_refund_response(&config, &response, now)
+    let pairs = response
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str(), h.value.as_str()));
+    parse_refund_response_parts(&config, response.status, pairs, &response.body, now)
+}
+
+// The functions behind the exports that take headers and bodies, on borrowed arguments. The
+// UniFFI exports above, the CPython accelerator (src/python.rs) and the JVM fast path
+// (src/jvm.rs, through the exports) all end in these very functions, so a check added here can
+// never be missing from one path (issue 24: the accelerator once parsed notifications without
+// the merchant check).
+
+/// [`parse_refund_response`] on borrowed parts.
+pub(crate) fn parse_refund_response_parts<'h, I>(
+    config: &ClientConfig,
+    status: u16,
+    headers: I,
+    body: &[u8],
+    now: i64,
+) -> Result<Refund>
+where
+    I: IntoIterator<Item = (&'h str, &'h str)> + Clone,
+{
+    response::parse_refund_response_parts(config, status, headers, body, now)
+}
+
+/// [`verify_wechatpay_signature`] on borrowed parts.
+pub(crate) fn verify_wechatpay_signature_parts<'h, I>(
+    config: &ClientConfig,
+    headers: I,
+    body: &[u8],
+    now: i64,
+) -> Result<()>
+where
+    I: IntoIterator<Item = (&'h str, &'h str)> + Clone,
+{
+    let h = SignatureHeaders::from_pairs(headers)?;
+    verify_signature(&config.keys.ring(), &h, body, now)
+}
+
+/// [`parse_notification_at`] on borrowed parts: verified, decrypted, parsed, and checked to be a
+/// refund notification (`REFUND.*`) for the merchant `config` names.
+pub(crate) fn parse_notification_parts<'h, I>(
+    config: &ClientConfig,
+    headers: I,
+    body: &[u8],
+    now: i64,
+) -> Result<RefundNotification>
+where
+    I: IntoIterator<Item = (&'h str, &'h str)> + Clone,
+{
+    let note = notify::parse_notification(
+        &config.keys.ring(),
+        &config.api_v3_key,
+        config.backend,
+        headers,
+        body,
+        now,
+    )?;
+    notify::check_merchant(&note, &config.mchid, config.service_provider)?;
+    Ok(note)
 }
 
 /// Verify a WeChat Pay signature (`Wechatpay-*` headers) over `body` as of `now`.
@@ -73,9 +134,8 @@ pub fn verify_wechatpay_signature(
     body: Vec<u8>,
     now: i64,
 ) -> Result<()> {
-    let h =
-        SignatureHeaders::from_pairs(headers.iter().map(|h| (h.name.as_str(), h.value.as_str())))?;
-    verify_signature(&config.keys.ring(), &h, &body, now)
+    let pairs = headers.iter().map(|h| (h.name.as_str(), h.value.as_str()));
+    verify_wechatpay_signature_parts(&config, pairs, &body, now)
 }
 
 /// Verify, decrypt and parse a refund notification as of `now` (unix seconds).
@@ -86,16 +146,8 @@ pub fn parse_notification_at(
     body: Vec<u8>,
     now: i64,
 ) -> Result<RefundNotification> {
-    let note = notify::parse_notification(
-        &config.keys.ring(),
-        &config.api_v3_key,
-        config.backend,
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        &body,
-        now,
-    )?;
-    notify::check_merchant(&note, &config.mchid, config.service_provider)?;
-    Ok(note)
+    let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    parse_notification_parts(&config, pairs, &body, now)
 }
 
 /// Decrypt an AEAD_AES_256_GCM resource (notification or certificate) with an API v3 key;

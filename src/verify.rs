@@ -52,7 +52,15 @@ struct Entry {
     key: Arc<RsaPublicKey>,
     /// Certificate validity (unix seconds); `None` for public keys.
     validity: Option<(i64, i64)>,
+    /// Configured by the merchant (kept until removed) or downloaded (replaced by the next
+    /// successful download).
+    downloaded: bool,
 }
+
+/// How far a platform certificate's `not_before` may lie in the future by the local clock and
+/// still be used (a certificate WeChat Pay has just issued, a clock slightly behind). An expired
+/// certificate gets no such grace.
+pub const CLOCK_SKEW_TOLERANCE_SECS: i64 = 300;
 
 /// A platform certificate held by a configuration: its serial and validity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,16 +94,23 @@ pub enum Lookup<'a> {
 #[derive(Debug, Default, Clone)]
 pub struct KeyRing {
     entries: Vec<Entry>,
+    /// The WeChat Pay public key (lookup form) that last verified an answer or a notification:
+    /// the key WeChat Pay signs with now, hence the one to encrypt with.
+    in_use: Arc<std::sync::Mutex<Option<String>>>,
 }
 
-/// The lookup form of a serial: public key ids as given, certificate serials in uppercase hex
-/// without leading zeros.
-pub fn normalize_serial(serial: &str) -> String {
+/// The lookup form of a `Wechatpay-Serial` value, or `None` when it names nothing this library
+/// could hold: a WeChat Pay public key id exactly as issued (`PUB_KEY_ID_` and letters and
+/// digits; no other case, no leading zeros), or a certificate serial in hex (compared
+/// case-insensitively, leading zeros ignored).
+pub fn normalize_serial(serial: &str) -> Option<String> {
     let s = serial.trim();
     if s.starts_with("PUB_KEY_ID_") {
-        s.to_string()
+        check_public_key_id(s).ok().map(str::to_string)
+    } else if !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Some(normalize_hex(s))
     } else {
-        normalize_hex(s)
+        None
     }
 }
 
@@ -116,49 +131,60 @@ impl KeyRing {
         let key = RsaPublicKey::from_pem_with(backend, pem)
             .map_err(|e| RefundError::config(format!("wechatpay_public_key_pem ({id}): {e}")))?;
         self.insert(Entry {
-            lookup: normalize_serial(id),
+            lookup: id.to_string(),
             id: id.to_string(),
             kind: KeyKind::WechatpayPublicKey,
             key: Arc::new(key),
             validity: None,
+            downloaded: false,
         });
         Ok(())
     }
 
-    /// Add (or replace) a platform certificate (X.509 PEM); it is looked up by its serial and
-    /// verifies only within its validity. Returns the serial.
+    /// Add (or replace) a platform certificate (X.509 PEM) as configured: it stays until
+    /// removed, is looked up by its serial and verifies only within its validity. Returns the
+    /// serial. A bare key ring checks no chain: `ClientConfig` checks the certificates it is
+    /// given against its trust anchors.
     pub fn add_certificate(&mut self, pem: &str, backend: CryptoBackend) -> Result<String> {
         let cert = Certificate::from_pem_with(backend, pem)
             .map_err(|e| RefundError::config(format!("platform certificate: {e}")))?;
-        Ok(self.add_parsed_certificate(cert))
+        Ok(self.add_parsed_certificate(cert, false))
     }
 
-    pub(crate) fn add_parsed_certificate(&mut self, cert: Certificate) -> String {
+    pub(crate) fn add_parsed_certificate(&mut self, cert: Certificate, downloaded: bool) -> String {
         let serial = cert.serial_hex.clone();
         self.insert(Entry {
-            lookup: normalize_serial(&serial),
+            lookup: normalize_hex(&serial),
             id: serial.clone(),
             kind: KeyKind::PlatformCertificate,
             key: Arc::new(cert.public_key),
             validity: Some((cert.not_before, cert.not_after)),
+            downloaded,
         });
         serial
     }
 
-    /// Add an already parsed key under an id (used by the sandbox and for rotation).
-    pub fn add_key(&mut self, id: &str, kind: KeyKind, key: RsaPublicKey) {
-        self.insert(Entry {
-            lookup: normalize_serial(id),
-            id: id.to_string(),
-            kind,
-            key: Arc::new(key),
-            validity: None,
-        });
+    /// A successful download: the downloaded certificates replace those of earlier downloads
+    /// (a certificate WeChat Pay no longer lists stops being trusted at once, as in the official
+    /// SDKs); certificates the merchant configured stay until removed.
+    pub(crate) fn replace_downloaded(&mut self, certs: Vec<Certificate>) {
+        self.entries.retain(|e| !e.downloaded);
+        for cert in certs {
+            let configured = self
+                .entries
+                .iter()
+                .any(|e| e.lookup == normalize_hex(&cert.serial_hex));
+            if !configured {
+                self.add_parsed_certificate(cert, true);
+            }
+        }
     }
 
     /// Remove the key or certificate under `id`; whether one was there.
     pub fn remove(&mut self, id: &str) -> bool {
-        let lookup = normalize_serial(id);
+        let Some(lookup) = normalize_serial(id) else {
+            return false;
+        };
         let before = self.entries.len();
         self.entries.retain(|e| e.lookup != lookup);
         self.entries.len() != before
@@ -172,7 +198,7 @@ impl KeyRing {
     /// The key for a `Wechatpay-Serial` value (hex serials compared case-insensitively,
     /// leading zeros ignored), whatever its validity.
     pub fn find(&self, serial: &str) -> Option<&RsaPublicKey> {
-        let lookup = normalize_serial(serial);
+        let lookup = normalize_serial(serial)?;
         self.entries
             .iter()
             .find(|e| e.lookup == lookup)
@@ -182,13 +208,15 @@ impl KeyRing {
     /// The key for a `Wechatpay-Serial` value at unix time `now`: an expired (or not yet
     /// valid) platform certificate never verifies anything.
     pub fn find_at(&self, serial: &str, now: i64) -> Lookup<'_> {
-        let lookup = normalize_serial(serial);
+        let Some(lookup) = normalize_serial(serial) else {
+            return Lookup::Unknown;
+        };
         match self.entries.iter().find(|e| e.lookup == lookup) {
             None => Lookup::Unknown,
             Some(Entry {
                 validity: Some((nb, na)),
                 ..
-            }) if now < *nb || now > *na => Lookup::Expired {
+            }) if now < *nb - CLOCK_SKEW_TOLERANCE_SECS || now > *na => Lookup::Expired {
                 not_before: *nb,
                 not_after: *na,
             },
@@ -196,14 +224,23 @@ impl KeyRing {
         }
     }
 
-    /// The key to encrypt sensitive fields with, and the id to send in `Wechatpay-Serial`:
-    /// the newest WeChat Pay public key when there is one (public-key mode and the migration),
-    /// else the platform certificate valid at `now` with the latest expiry.
+    /// The key to encrypt sensitive fields with, and the id to send in `Wechatpay-Serial`.
+    ///
+    /// Public-key mode (and the migration): the WeChat Pay public key that last verified one of
+    /// WeChat Pay's answers or notifications — the key WeChat Pay uses now, whatever the order
+    /// the keys were given in; before any answer, the key given last (`wechatpay_public_keys`
+    /// in order, `add_wechatpay_public_key` appends). Certificate mode: the platform
+    /// certificate valid at `now` with the latest expiry.
     pub fn encryption_key_at(&self, now: i64) -> Option<(&str, &RsaPublicKey)> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|e| e.kind == KeyKind::WechatpayPublicKey)
+        let in_use = self
+            .in_use
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let public = |e: &&Entry| e.kind == KeyKind::WechatpayPublicKey;
+        in_use
+            .and_then(|id| self.entries.iter().filter(public).find(|e| e.lookup == id))
+            .or_else(|| self.entries.iter().rev().find(public))
             .or_else(|| {
                 self.entries
                     .iter()
@@ -213,14 +250,22 @@ impl KeyRing {
             .map(|e| (e.id.as_str(), e.key.as_ref()))
     }
 
-    /// The newest WeChat Pay public key id (sent in `Wechatpay-Serial` on every request in
-    /// public-key mode).
+    /// Remember that WeChat Pay signed with the public key `id` (see [`Self::encryption_key_at`]).
+    fn note_in_use(&self, id: &str) {
+        if let Some(lookup) = normalize_serial(id) {
+            let mut in_use = self.in_use.lock().unwrap_or_else(|e| e.into_inner());
+            if in_use.as_deref() != Some(lookup.as_str()) {
+                *in_use = Some(lookup);
+            }
+        }
+    }
+
+    /// The WeChat Pay public key id sent in `Wechatpay-Serial` on every request in public-key
+    /// mode: the one [`Self::encryption_key_at`] encrypts with.
     pub fn public_key_id(&self) -> Option<&str> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|e| e.kind == KeyKind::WechatpayPublicKey)
-            .map(|e| e.id.as_str())
+        self.encryption_key_at(i64::MIN)
+            .filter(|(id, _)| is_public_key_id(id))
+            .map(|(id, _)| id)
     }
 
     /// The ids held, with their kind.
@@ -525,6 +570,9 @@ pub fn verify_signature(keys: &KeyRing, h: &SignatureHeaders, body: &[u8], now: 
             format!("signature does not match the body and the key {serial}"),
             rid(),
         ));
+    }
+    if is_public_key_id(serial) {
+        keys.note_in_use(serial);
     }
     Ok(())
 }

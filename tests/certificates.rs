@@ -190,6 +190,7 @@ fn an_expired_certificate_never_verifies() {
         .unwrap();
     let config = Arc::new(
         common::builder()
+            .options(common::trusting_test_platform())
             .platform_certificate(cert_pem)
             .build()
             .unwrap(),
@@ -211,7 +212,11 @@ fn an_expired_certificate_never_verifies() {
     };
     let inside = 2_000_000_000;
     verify_wechatpay_signature(config.clone(), sign_at(inside), b"{}".to_vec(), inside).unwrap();
-    for ts in [serial.not_after + 1, serial.not_before - 1] {
+    // Expired: no grace. Not yet valid: a few minutes of grace for clock skew, then refused.
+    for ts in [
+        serial.not_after + 1,
+        serial.not_before - verify::CLOCK_SKEW_TOLERANCE_SECS - 1,
+    ] {
         let e = verify_wechatpay_signature(config.clone(), sign_at(ts), b"{}".to_vec(), ts)
             .unwrap_err();
         assert!(
@@ -234,6 +239,7 @@ fn an_expired_certificate_never_verifies() {
             common::s(&k["merchant"]["private_key_pkcs8_pem"]),
             common::s(&k["api_v3_key"]),
         )
+        .options(common::trusting_test_platform())
         .platform_certificate(common::s(&k["platform"]["certificate_pem"]))
         .build()
         .unwrap(),
@@ -383,8 +389,23 @@ fn a_download_is_checked_before_it_is_believed() {
         now,
     )
     .unwrap();
-    assert_eq!(ok.len(), 1);
-    assert_eq!(ok[0].certificate.serial_hex, serial);
+    assert_eq!(ok.certificates.len(), 1);
+    assert_eq!(ok.certificates[0].certificate.serial_hex, serial);
+    assert!(ok.dropped.is_empty());
+    // The same genuine listing under WeChat Pay's own trust anchor (the Tenpay.com Root CA,
+    // the default): the test certificate was not issued by it, so it is not believed.
+    let default_anchors = Arc::new(common::builder().build().unwrap());
+    let e = certificates::parse_download(
+        &default_anchors,
+        &none,
+        &listing(&[(&serial, &pem)], &key, &serial, now),
+        now,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Certificate { reason, .. } if reason.contains("Tenpay.com Root CA")),
+        "{e:?}"
+    );
     let fail = |resp: HttpResponse, now: i64| {
         certificates::parse_download(&config, &none, &resp, now).unwrap_err()
     };
@@ -411,11 +432,12 @@ fn a_download_is_checked_before_it_is_believed() {
     // Signed under a serial that is not in the download and not trusted.
     let e = fail(listing(&[(&serial, &pem)], &key, "ABCDEF", now), now);
     assert!(matches!(e, RefundError::UnknownSerial { .. }), "{e:?}");
-    // Not valid now (the test certificate ends 2035-01-01).
+    // Not valid now (the test certificate ends 2035-01-01): left out, and with nothing
+    // else listed the download fails naming it.
     let later = 2_051_222_400 + 10;
     let e = fail(listing(&[(&serial, &pem)], &key, &serial, later), later);
     assert!(
-        matches!(&e, RefundError::Certificate { reason, .. } if reason.contains("not valid now")),
+        matches!(&e, RefundError::Certificate { reason, .. } if reason.contains("not valid now") && reason.contains(&serial)),
         "{e:?}"
     );
     // Encrypted with another API v3 key: cannot be decrypted.
@@ -427,6 +449,7 @@ fn a_download_is_checked_before_it_is_believed() {
             common::s(&k["merchant"]["private_key_pkcs8_pem"]),
             "ffffffffffffffffffffffffffffffff",
         )
+        .options(common::trusting_test_platform())
         .download_platform_certificates(true)
         .build()
         .unwrap(),

@@ -237,3 +237,58 @@ fn a_public_key_rotation_without_downtime() {
     client.query_refund("R-rot-1".into(), None).unwrap();
     assert_eq!(config.wechatpay_key_ids(), [new]);
 }
+
+/// Issue 23.1: in whatever order the merchant lists WeChat Pay's public keys, once WeChat Pay
+/// has signed an answer with one of them, sensitive fields are encrypted for that key (the key
+/// WeChat Pay uses) — a `[new, old]` list no longer encrypts with the old key.
+#[test]
+fn abnormal_refunds_encrypt_with_the_key_wechat_pay_signs_with_whatever_the_order() {
+    let sb = sandbox(SandboxKeyMode::PublicKey);
+    let c = sb.credentials();
+    let (old, old_pem) = (
+        c.wechatpay_public_key_id.unwrap(),
+        c.wechatpay_public_key_pem.unwrap(),
+    );
+    let new = sb.rotate_wechatpay_public_key().unwrap();
+    let new_pem = sb.credentials().wechatpay_public_key_pem.unwrap();
+    // Listed new first, as a merchant adding the new key at the top naturally does.
+    let config = Arc::new(
+        common::sandbox_merchant(&sb)
+            .wechatpay_public_key(new.clone(), new_pem)
+            .wechatpay_public_key(old.clone(), old_pem)
+            .build()
+            .unwrap(),
+    );
+    let serial_of_abnormal = || {
+        let mut a = AbnormalRefundRequest::to_merchant_bank_card("x", "R-rot-1");
+        a.kind = AbnormalRefundKind::UserBankCard;
+        a.bank_type = Some("ICBC_DEBIT".into());
+        a.bank_account = Some("6212262000000000000".into());
+        a.real_name = Some("张三".into());
+        let req = build_apply_abnormal_refund_request(
+            config.clone(),
+            a,
+            1_795_000_000,
+            "N0NCE0123456789ABCDEFGHIJKLMNOPQ".into(),
+        )
+        .unwrap();
+        req.header("Wechatpay-Serial").map(str::to_owned)
+    };
+    // Before any answer: the documented rule, the key given last.
+    assert_eq!(serial_of_abnormal().as_deref(), Some(old.as_str()));
+    // WeChat Pay (the sandbox) signs with the new key: from the first answer on, the new key
+    // encrypts, although it was listed first.
+    let client = RefundClient::new(config.clone()).unwrap();
+    let r = client.create_refund(refund(7)).unwrap();
+    assert_eq!(serial_of_abnormal().as_deref(), Some(new.as_str()));
+    // WeChat Pay retires the old key: the abnormal refund still goes through.
+    sb.expire_wechatpay_public_key(old).unwrap();
+    sb.set_refund_status(r.out_refund_no.clone(), RefundStatus::Abnormal)
+        .unwrap();
+    let mut a = AbnormalRefundRequest::to_merchant_bank_card(&r.refund_id, &r.out_refund_no);
+    a.kind = AbnormalRefundKind::UserBankCard;
+    a.bank_type = Some("ICBC_DEBIT".into());
+    a.bank_account = Some("6212262000000000000".into());
+    a.real_name = Some("张三".into());
+    client.apply_abnormal_refund(a).unwrap();
+}

@@ -62,6 +62,15 @@ fn the_binary_serves_seeded_orders_and_moves_refunds_by_itself() {
         s("api_v3_key"),
     )
     .base_url(base_url)
+    .options(ClientOptions {
+        platform_trust_anchors_pem: c["platform_trust_anchors_pem"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect(),
+        ..Default::default()
+    })
     .download_platform_certificates(true)
     .build()
     .unwrap();

@@ -24,7 +24,10 @@ fn client_with(sandbox: &Sandbox, options: ClientOptions) -> Arc<RefundClient> {
         c.api_v3_key,
     )
     .base_url(c.base_url)
-    .options(options);
+    .options(ClientOptions {
+        platform_trust_anchors_pem: c.platform_trust_anchors_pem.clone(),
+        ..options
+    });
     if let (Some(id), Some(pem)) = (c.wechatpay_public_key_id, c.wechatpay_public_key_pem) {
         b = b.wechatpay_public_key(id, pem);
     }
@@ -729,7 +732,7 @@ fn lifecycle_over_tls_and_a_wrong_certificate_fails_clearly() {
 }
 
 #[test]
-fn replayed_notifications_are_refused_and_records_checked() {
+fn re_delivered_notifications_are_accepted_marked_seen_and_records_checked() {
     let sandbox = Sandbox::start().unwrap();
     sandbox.create_order("T1212000".into(), 1_000).unwrap();
     let client = client_with(
@@ -749,20 +752,38 @@ fn replayed_notifications_are_refused_and_records_checked() {
     let note = client
         .parse_notification(n.headers.clone(), n.body.clone())
         .unwrap();
-    // The very same bytes again: a replay.
-    assert!(matches!(
-        client.parse_notification(n.headers, n.body),
-        Err(RefundError::ReplayedNotification { .. })
-    ));
-    // WeChat Pay's own retry of the same notification is freshly signed: admitted, same refund.
+    assert!(!note.seen_before, "the first delivery");
+    // The merchant's store failed and it answered 500: the very same bytes come again. Never
+    // refused (the refund would never be recorded): returned, marked as seen.
+    let again = client
+        .parse_notification(n.headers.clone(), n.body.clone())
+        .unwrap();
+    assert!(again.seen_before);
+    assert_eq!(again.out_refund_no, "R1");
+    // A freshly signed re-delivery of the same notification (same id, new nonce): seen too.
     let retry = sandbox.notification("R1".into()).unwrap();
     let again = client
         .parse_notification(retry.headers, retry.body)
         .unwrap();
     assert_eq!(
-        (again.out_refund_no.as_str(), again.refund_status),
-        ("R1", RefundStatus::Success)
+        (
+            again.out_refund_no.as_str(),
+            again.refund_status,
+            again.id == note.id,
+            again.seen_before
+        ),
+        ("R1", RefundStatus::Success, true, true)
     );
+    // Without a guard nothing is remembered: every delivery comes back unmarked.
+    let plain = client_with(&sandbox, fast());
+    for _ in 0..2 {
+        assert!(
+            !plain
+                .parse_notification(n.headers.clone(), n.body.clone())
+                .unwrap()
+                .seen_before
+        );
+    }
 
     // The merchant's record: matches, and each differing field is named.
     let mut expected = ExpectedRefund {

@@ -46,6 +46,11 @@ fn config(backend: CryptoBackend, key_field: &str) -> Arc<ClientConfig> {
             s(&k["wechatpay_public_key"]["public_key_pem"]),
         )
         .platform_certificate(s(&k["platform"]["certificate_pem"]))
+        // The test platform certificate is self-signed: its own trust anchor.
+        .options(ClientOptions {
+            platform_trust_anchors_pem: vec![s(&k["platform"]["certificate_pem"]).into()],
+            ..Default::default()
+        })
         .crypto_backend(backend)
         .build()
         .unwrap(),
@@ -546,4 +551,54 @@ fn this_crates_outputs_pass_the_independent_checker() {
     std::fs::write(&path, serde_json::to_vec_pretty(&out).unwrap()).unwrap();
     run_checker(&["--rust-output", path.to_str().unwrap()]);
     let _ = std::fs::remove_file(path);
+}
+
+/// notification_mismatch.json: correctly signed notifications that the configured merchant must
+/// refuse (another mchid, service-provider mode without or with another merchant, another event
+/// type) or accept — through the sans-IO export and the client, which share one function.
+#[test]
+fn notification_mismatch_vectors_through_the_export_and_the_client() {
+    let v = load("notification_mismatch.json");
+    let k = load("keys.json");
+    let now = v["now"].as_i64().unwrap();
+    for c in v["cases"].as_array().unwrap() {
+        let name = s(&c["name"]);
+        let cfg = Arc::new(
+            ClientConfig::builder(
+                s(&c["config"]["mchid"]),
+                s(&k["merchant"]["serial_no"]),
+                s(&k["merchant"]["private_key_pkcs8_pem"]),
+                s(&k["api_v3_key"]),
+            )
+            .wechatpay_public_key(
+                s(&k["wechatpay_public_key"]["id"]),
+                s(&k["wechatpay_public_key"]["public_key_pem"]),
+            )
+            .service_provider(c["config"]["service_provider"].as_bool().unwrap())
+            .build()
+            .unwrap(),
+        );
+        let headers: std::collections::HashMap<String, String> = c["headers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), s(v).to_string()))
+            .collect();
+        let body = s(&c["body"]).as_bytes().to_vec();
+        let client =
+            RefundClient::with_parts(cfg.clone(), Arc::new(NoNetwork), Arc::new(FixedClock(now)));
+        let outcomes = [
+            parse_notification_at(cfg.clone(), headers.clone(), body.clone(), now),
+            client.parse_notification(headers, body),
+        ];
+        for out in outcomes {
+            match (&c["expect"]["field"], out) {
+                (Value::String(field), Err(RefundError::NotificationMismatch { field: f, .. })) => {
+                    assert_eq!(&f, field, "{name}")
+                }
+                (Value::Null, Ok(n)) => assert_eq!(n.raw_json, s(&c["plaintext"]), "{name}"),
+                (want, got) => panic!("{name}: expected {want}, got {got:?}"),
+            }
+        }
+    }
 }

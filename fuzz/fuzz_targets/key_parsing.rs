@@ -108,6 +108,9 @@ fn builder_mode(mode: u8, rest: &[u8]) {
         max_attempts: if mode & 0x10 != 0 { 0 } else { 3 },
         connect_timeout_ms: if mode & 0x20 != 0 { 0 } else { 5000 },
         allow_http_notify_url: mode & 0x40 != 0,
+        // The test platform certificate is self-signed: its own trust anchor (a mutated
+        // certificate then fails the chain check with `Config`, like any bad one).
+        platform_trust_anchors_pem: vec![f.key(&["platform", "certificate_pem"]).to_string()],
         ..ClientOptions::default()
     };
     let mut b = ClientConfig::builder(

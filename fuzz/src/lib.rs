@@ -76,6 +76,15 @@ pub fn fixture() -> &'static Fixture {
                         s(&keys, &["wechatpay_public_key", "public_key_pem"]),
                     )
                     .platform_certificate(s(&keys, &["platform", "certificate_pem"]))
+                    // The test platform certificate is self-signed: its own trust anchor.
+                    .options(wechatpay_refund::ClientOptions {
+                        platform_trust_anchors_pem: vec![s(
+                            &keys,
+                            &["platform", "certificate_pem"],
+                        )
+                        .to_string()],
+                        ..Default::default()
+                    })
                     .crypto_backend(*b)
                     .build()
                     .expect("test config"),

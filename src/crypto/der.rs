@@ -138,12 +138,27 @@ pub(crate) struct CertParts<'a> {
     pub not_before: i64,
     /// Validity end, unix seconds.
     pub not_after: i64,
+    /// What a chain check needs: the signed part, whole (`TBSCertificate`).
+    pub tbs: &'a [u8],
+    /// The issuer and subject `Name`s, whole.
+    pub issuer: &'a [u8],
+    pub subject: &'a [u8],
+    /// The outer `signatureAlgorithm`, whole, and the signature's bytes.
+    pub signature_algorithm: &'a [u8],
+    pub signature: &'a [u8],
 }
 
 /// Pull the serial number and SubjectPublicKeyInfo out of a DER certificate.
 pub(crate) fn certificate_parts(der: &[u8]) -> Result<CertParts<'_>, String> {
     let (cert, _) = expect(der, 0x30, "Certificate SEQUENCE")?;
-    let (tbs, _) = expect(cert.contents, 0x30, "TBSCertificate SEQUENCE")?;
+    let (tbs, after_tbs) = expect(cert.contents, 0x30, "TBSCertificate SEQUENCE")?;
+    let (signature_algorithm, after_alg) =
+        expect(after_tbs, 0x30, "signatureAlgorithm AlgorithmIdentifier")?;
+    let (signature, _) = expect(after_alg, 0x03, "signatureValue BIT STRING")?;
+    let signature = match signature.contents {
+        [0, bits @ ..] => bits,
+        _ => return Err("signatureValue with unused bits in certificate".into()),
+    };
     let mut rest = tbs.contents;
     let (first, after) = read_tlv(rest)?;
     if first.tag == 0xa0 {
@@ -151,49 +166,74 @@ pub(crate) fn certificate_parts(der: &[u8]) -> Result<CertParts<'_>, String> {
     }
     let (serial, r) = expect(rest, 0x02, "serial INTEGER")?;
     let (_sig_alg, r) = expect(r, 0x30, "signature AlgorithmIdentifier")?;
-    let (_issuer, r) = expect(r, 0x30, "issuer Name")?;
+    let (issuer, r) = expect(r, 0x30, "issuer Name")?;
     let (validity, r) = expect(r, 0x30, "validity")?;
     let (not_before, v) = read_tlv(validity.contents)?;
     let (not_after, _) = read_tlv(v)?;
-    let (_subject, r) = expect(r, 0x30, "subject Name")?;
+    let (subject, r) = expect(r, 0x30, "subject Name")?;
     let (spki, _) = expect(r, 0x30, "SubjectPublicKeyInfo")?;
     Ok(CertParts {
-        serial_hex: hex_upper(serial_bytes(serial.contents)),
+        serial_hex: hex_upper(serial_bytes(serial.contents)?),
         spki: spki.whole,
         not_before: x509_time(&not_before)?,
         not_after: x509_time(&not_after)?,
+        tbs: tbs.whole,
+        issuer: issuer.whole,
+        subject: subject.whole,
+        signature_algorithm: signature_algorithm.whole,
+        signature,
     })
 }
 
 /// The serial's bytes without DER's sign byte: `0B1D…` stays `0B1D…` (as WeChat Pay lists it),
-/// `00C5…` (a positive number with the high bit set) becomes `C5…`.
-fn serial_bytes(contents: &[u8]) -> &[u8] {
+/// `00C5…` (a positive number with the high bit set) becomes `C5…`. RFC 5280 serials are
+/// positive: a negative one (`C5…` without the sign byte) is refused, so that it cannot alias
+/// its positive twin in a lookup.
+fn serial_bytes(contents: &[u8]) -> Result<&[u8], String> {
     match contents {
-        [0, next, ..] if *next >= 0x80 => &contents[1..],
-        _ => contents,
+        [] => Err("empty certificate serial".into()),
+        [0, next, ..] if *next >= 0x80 => Ok(&contents[1..]),
+        [first, ..] if *first >= 0x80 => Err("negative certificate serial".into()),
+        _ => Ok(contents),
     }
 }
 
 /// An X.509 `Time` (UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`, RFC 5280
-/// 4.1.2.5) as unix seconds.
+/// 4.1.2.5) as unix seconds. Read as bytes: any byte that is not an ASCII digit where one is
+/// due is an error, never a panic.
 fn x509_time(t: &Tlv<'_>) -> Result<i64, String> {
-    let s = std::str::from_utf8(t.contents).map_err(|_| "bad certificate time".to_string())?;
-    let (year, rest) = match (t.tag, s.len()) {
-        (0x17, 13) => {
-            let yy: i64 = s[..2].parse().map_err(|_| "bad UTCTime")?;
-            // RFC 5280: YY >= 50 is 19YY, else 20YY.
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &s[2..])
-        }
-        (0x18, 15) => (s[..4].parse().map_err(|_| "bad GeneralizedTime")?, &s[4..]),
-        _ => return Err(format!("unsupported certificate time {s:?}")),
+    let b = t.contents;
+    let bad = || {
+        format!(
+            "unsupported certificate time {:?}",
+            String::from_utf8_lossy(b)
+        )
     };
-    if !rest.ends_with('Z') || !rest[..10].bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("unsupported certificate time {s:?}"));
+    let digits = |range: std::ops::Range<usize>| -> Result<i64, String> {
+        b.get(range)
+            .filter(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
+            .map(|d| d.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')))
+            .ok_or_else(bad)
+    };
+    let (year, at) = match (t.tag, b.len()) {
+        (0x17, 13) => {
+            let yy = digits(0..2)?;
+            // RFC 5280: YY >= 50 is 19YY, else 20YY.
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, 2)
+        }
+        (0x18, 15) => (digits(0..4)?, 4),
+        _ => return Err(bad()),
+    };
+    if b.last() != Some(&b'Z') {
+        return Err(bad());
     }
-    let n = |i: usize| -> i64 { rest[i..i + 2].parse().unwrap_or(0) };
-    let (month, day, h, m, sec) = (n(0), n(2), n(4), n(6), n(8));
+    let n = |i: usize| digits(at + i..at + i + 2);
+    let (month, day, h, m, sec) = (n(0)?, n(2)?, n(4)?, n(6)?, n(8)?);
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
-        return Err(format!("invalid certificate time {s:?}"));
+        return Err(format!(
+            "invalid certificate time {:?}",
+            String::from_utf8_lossy(b)
+        ));
     }
     Ok(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
 }
@@ -336,9 +376,25 @@ mod tests {
             "251301000000Z",
             "25010100000Z0",
             "25010100000+",
+            "+5010100000Z",
         ] {
             assert!(utc(bad).is_err(), "{bad}");
         }
+        // Multi-byte characters where digits are due: an error, never a panic (a `&str`
+        // sliced by byte offset would panic on "not a char boundary").
+        for bad in ["é50101000000", "2é010100000Z", "25010100000é", "€€€€€Z"] {
+            assert!(utc(bad).is_err(), "{bad}");
+        }
+        assert!(gen("2025010100000é").is_err());
+        assert!(gen("20250101000\u{0}00Z").is_err());
+    }
+
+    #[test]
+    fn negative_and_empty_serials_are_refused() {
+        assert_eq!(serial_bytes(&[0x0b, 0x1d]).unwrap(), &[0x0b, 0x1d]);
+        assert_eq!(serial_bytes(&[0x00, 0xc5]).unwrap(), &[0xc5]);
+        assert!(serial_bytes(&[0xc5]).unwrap_err().contains("negative"));
+        assert!(serial_bytes(&[]).is_err());
     }
 
     #[test]

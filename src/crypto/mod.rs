@@ -322,6 +322,21 @@ pub struct Certificate {
     pub not_before: i64,
     /// Validity end, unix seconds.
     pub not_after: i64,
+    /// What a chain check needs (see `certificates::TrustAnchors`).
+    pub(crate) signed: SignedParts,
+}
+
+/// The signed part of a certificate and its signature, for a chain check.
+#[derive(Debug, Clone)]
+pub(crate) struct SignedParts {
+    /// `TBSCertificate`, whole.
+    pub tbs: Vec<u8>,
+    /// The issuer and subject `Name`s, whole.
+    pub issuer: Vec<u8>,
+    pub subject: Vec<u8>,
+    /// The outer `signatureAlgorithm`, whole.
+    pub signature_algorithm: Vec<u8>,
+    pub signature: Vec<u8>,
 }
 
 impl Certificate {
@@ -340,6 +355,13 @@ impl Certificate {
             public_key: RsaPublicKey::from_spki_der_with(backend, parts.spki)?,
             not_before: parts.not_before,
             not_after: parts.not_after,
+            signed: SignedParts {
+                tbs: parts.tbs.to_vec(),
+                issuer: parts.issuer.to_vec(),
+                subject: parts.subject.to_vec(),
+                signature_algorithm: parts.signature_algorithm.to_vec(),
+                signature: parts.signature.to_vec(),
+            },
         })
     }
 }

@@ -579,6 +579,13 @@ pub struct RefundNotification {
     pub amount: NotificationAmount,
     /// The decrypted resource JSON, exactly as decrypted.
     pub raw_json: String,
+    /// `true` when this client already returned this notification (the same notification `id`
+    /// delivered again, or the same bytes replayed): acknowledge it with success and skip work
+    /// already done. Set by `RefundClient::parse_notification` when
+    /// `ClientOptions::replay_guard_capacity` is non-zero (remembered per process); always
+    /// `false` from the sans-IO `parse_notification_at`. Handle notifications idempotently
+    /// anyway (see README, "Notifications").
+    pub seen_before: bool,
 }
 
 #[cfg(test)]

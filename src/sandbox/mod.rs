@@ -132,6 +132,10 @@ pub struct SandboxCredentials {
     pub base_url: String,
     /// The test CA certificate (PEM) to trust when the sandbox serves HTTPS.
     pub tls_ca_pem: Option<String>,
+    /// What a client must trust downloaded platform certificates by
+    /// (`ClientOptions::platform_trust_anchors_pem`): the sandbox's TEST platform CA (and a
+    /// platform certificate given in `SandboxOptions`). Empty in public-key mode.
+    pub platform_trust_anchors_pem: Vec<String>,
 }
 
 /// A signed, encrypted notification as the sandbox would POST it.
@@ -279,6 +283,10 @@ pub(crate) struct Keys {
     /// The WeChat Pay keys, rotated at run time (`rotate_*` / `expire_*`).
     pub rotating: std::sync::RwLock<Rotating>,
     pub mode: SandboxKeyMode,
+    /// Issues the platform certificates (certificate and migration modes).
+    pub platform_ca: Option<server::PlatformCa>,
+    /// What clients must trust platform certificates by: the CA, and any certificate given.
+    pub platform_anchors: Vec<String>,
 }
 
 /// A WeChat Pay public key of the sandbox (public-key and migration modes).
@@ -331,9 +339,9 @@ fn new_public_key_id() -> String {
     )
 }
 
-fn new_platform() -> Result<Platform> {
+fn new_platform(ca: &server::PlatformCa) -> Result<Platform> {
     let (key, pem) = RsaPrivateKey::generate_2048().map_err(RefundError::config)?;
-    let (serial, cert_pem, not_before, not_after) = server::platform_certificate(&pem)?;
+    let (serial, cert_pem, not_before, not_after) = server::platform_certificate(&pem, ca)?;
     Ok(Platform {
         serial,
         cert_pem,
@@ -395,7 +403,17 @@ impl Sandbox {
                 key: Arc::new(wx_key),
             });
         }
-        if mode != SandboxKeyMode::PublicKey {
+        let platform_ca = match mode {
+            SandboxKeyMode::PublicKey => None,
+            // A platform key given (e.g. `--seed`): it is the CA's key too, so the CA and
+            // the credentials are the same on every run.
+            _ => Some(server::PlatformCa::new(
+                options.platform_private_key_pem.as_deref(),
+            )?),
+        };
+        let mut platform_anchors: Vec<String> =
+            platform_ca.iter().map(|ca| ca.cert_pem.clone()).collect();
+        if let Some(ca) = &platform_ca {
             let platform = match (
                 options.platform_certificate_pem.as_deref(),
                 options.platform_private_key_pem.as_deref(),
@@ -406,6 +424,9 @@ impl Sandbox {
                             .map_err(|e| {
                                 RefundError::config(format!("platform_certificate_pem: {e}"))
                             })?;
+                    // A certificate of the caller's (e.g. the test vectors' self-signed one)
+                    // is trusted as it is.
+                    platform_anchors.push(cert.to_string());
                     Platform {
                         serial: c.serial_hex,
                         cert_pem: cert.to_string(),
@@ -416,7 +437,7 @@ impl Sandbox {
                         not_after: c.not_after,
                     }
                 }
-                (None, None) => new_platform()?,
+                (None, None) => new_platform(ca)?,
                 _ => {
                     return Err(RefundError::config(
                         "give platform_certificate_pem and platform_private_key_pem together",
@@ -455,6 +476,8 @@ impl Sandbox {
                 ),
             },
             rotating: std::sync::RwLock::new(rotating),
+            platform_ca,
+            platform_anchors,
             mode,
         };
         let host = options.host.clone().unwrap_or_else(|| "127.0.0.1".into());
@@ -563,6 +586,7 @@ impl Sandbox {
             initial_backoff_ms: 20,
             max_backoff_ms: 200,
             trust_roots_pem: self.tls_ca_pem.iter().cloned().collect(),
+            platform_trust_anchors_pem: k.platform_anchors.clone(),
             ..Default::default()
         });
         let live = k.live();
@@ -586,7 +610,13 @@ impl Sandbox {
                 "a public-key-mode sandbox has no platform certificate",
             ));
         }
-        let p = new_platform()?;
+        let ca = self.shared.keys.platform_ca.as_ref().ok_or_else(|| {
+            RefundError::invalid(
+                "mode",
+                "a public-key-mode sandbox has no platform certificate",
+            )
+        })?;
+        let p = new_platform(ca)?;
         let serial = p.serial.clone();
         self.shared.keys.live_mut().platforms.push(p);
         Ok(serial)
@@ -735,6 +765,7 @@ impl Sandbox {
             platform_certificate_pem: k.live().platform().map(|p| p.cert_pem.clone()),
             base_url: self.base_url.clone(),
             tls_ca_pem: self.tls_ca_pem.clone(),
+            platform_trust_anchors_pem: k.platform_anchors.clone(),
         }
     }
 

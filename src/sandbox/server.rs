@@ -246,16 +246,70 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// A self-signed platform certificate for `key_pem`, valid from a day ago for five years like
+/// The sandbox's platform certificate authority (a TEST CA of its own, RSA-2048 + SHA256 like
+/// WeChat Pay's Tenpay.com Root CA): it issues every platform certificate the sandbox lists, and
+/// clients trust it through `ClientOptions::platform_trust_anchors_pem` (the credentials carry it).
+pub(crate) struct PlatformCa {
+    params: rcgen::CertificateParams,
+    key_pem: zeroize::Zeroizing<String>,
+    pub cert_pem: String,
+}
+
+impl PlatformCa {
+    /// A CA with a fresh key, or with `key_pem` (then the same CA certificate on every run:
+    /// RSA PKCS#1 v1.5 signatures, rcgen's fixed default validity and a serial hashed from the
+    /// key — what `--seed` needs).
+    pub(crate) fn new(key_pem: Option<&str>) -> Result<Self> {
+        let cfg = |e: rcgen::Error| RefundError::config(format!("sandbox platform CA: {e}"));
+        let key_pem = match key_pem {
+            Some(p) => zeroize::Zeroizing::new(p.to_string()),
+            None => {
+                crypto::RsaPrivateKey::generate_2048()
+                    .map_err(RefundError::config)?
+                    .1
+            }
+        };
+        let key = rcgen::KeyPair::from_pem_and_sign_algo(&key_pem, &rcgen::PKCS_RSA_SHA256)
+            .map_err(cfg)?;
+        let mut params = rcgen::CertificateParams::default();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Tenpay.com (TEST)");
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            "wechatpay-refund sandbox platform CA (TEST)",
+        );
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        let cert = params.self_signed(&key).map_err(cfg)?;
+        Ok(Self {
+            params,
+            key_pem,
+            cert_pem: cert.pem(),
+        })
+    }
+}
+
+/// A platform certificate for `key_pem` issued by `ca`, valid from a day ago for five years like
 /// WeChat Pay's; returns (serial hex, certificate PEM, not_before, not_after).
-pub(crate) fn platform_certificate(key_pem: &str) -> Result<(String, String, i64, i64)> {
+pub(crate) fn platform_certificate(
+    key_pem: &str,
+    ca: &PlatformCa,
+) -> Result<(String, String, i64, i64)> {
     let key = rcgen::KeyPair::from_pem_and_sign_algo(key_pem, &rcgen::PKCS_RSA_SHA256)
         .map_err(|e| RefundError::config(format!("sandbox platform key: {e}")))?;
+    let ca_key = rcgen::KeyPair::from_pem_and_sign_algo(&ca.key_pem, &rcgen::PKCS_RSA_SHA256)
+        .map_err(|e| RefundError::config(format!("sandbox platform CA key: {e}")))?;
+    let issuer = rcgen::Issuer::new(ca.params.clone(), ca_key);
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
     params.distinguished_name.push(
         rcgen::DnType::CommonName,
-        "Tenpay.com Root CA (wechatpay-refund sandbox, TEST)",
+        "Tenpay.com platform certificate (wechatpay-refund sandbox, TEST)",
     );
     let mut serial = [0u8; 20];
     crypto::random_bytes(&mut serial);
@@ -272,7 +326,7 @@ pub(crate) fn platform_certificate(key_pem: &str) -> Result<(String, String, i64
     params.not_before = date(not_before);
     params.not_after = date(not_after);
     let cert = params
-        .self_signed(&key)
+        .signed_by(&key, &issuer)
         .map_err(|e| RefundError::config(format!("sandbox platform certificate: {e}")))?;
     Ok((
         crypto::der::hex_upper(&serial),
@@ -607,8 +661,17 @@ impl Shared {
             Some("refund"),
             "refund",
         )?;
+        // One notification per refund and event: WeChat Pay delivers the same `id` again
+        // (freshly signed) until the merchant acknowledges it.
         let id = {
-            let h = random_hex(16).to_ascii_lowercase();
+            let digest = aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA256,
+                format!("{}\n{}\n{}", self.keys.mchid, r.refund_id, event).as_bytes(),
+            );
+            let h: String = digest.as_ref()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             format!(
                 "{}-{}-{}-{}-{}",
                 &h[..8],

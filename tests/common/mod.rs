@@ -35,7 +35,16 @@ pub fn builder() -> ClientConfigBuilder {
 }
 
 pub fn config() -> Arc<ClientConfig> {
-    Arc::new(builder().build().unwrap())
+    Arc::new(builder().options(trusting_test_platform()).build().unwrap())
+}
+
+/// Options that trust the test platform certificate (self-signed: its own anchor) for
+/// downloads, instead of WeChat Pay's Tenpay.com Root CA.
+pub fn trusting_test_platform() -> ClientOptions {
+    ClientOptions {
+        platform_trust_anchors_pem: vec![s(&keys()["platform"]["certificate_pem"])],
+        ..Default::default()
+    }
 }
 
 pub fn wechatpay_key() -> RsaPrivateKey {
@@ -93,6 +102,10 @@ pub fn sandbox_merchant(sb: &wechatpay_refund::sandbox::Sandbox) -> ClientConfig
         c.api_v3_key,
     )
     .base_url(c.base_url)
+    .options(ClientOptions {
+        platform_trust_anchors_pem: c.platform_trust_anchors_pem,
+        ..Default::default()
+    })
 }
 
 /// [`sandbox_merchant`] trusting the sandbox's WeChat Pay public key.

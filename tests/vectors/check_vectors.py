@@ -690,6 +690,62 @@ def check_rust_output(ck, path):
                  "GCM decryption fails or differs from plaintext")
 
 
+# ----------------------------------------------------------------------------- notification_mismatch.json
+
+def merchant_verdict(plain, event_type, mchid, service_provider):
+    """The merchant rule, written again from the protocol notes: a refund event, and in
+    service-provider mode sp_mchid = the configured merchant with a sub_mchid present; for a
+    direct merchant mchid (or, failing that, sp_mchid) = the configured merchant."""
+    if not event_type.startswith("REFUND."):
+        return {"error": "NotificationMismatch", "field": "event_type"}
+    if service_provider:
+        if plain.get("sp_mchid") != mchid:
+            return {"error": "NotificationMismatch", "field": "sp_mchid"}
+        if not plain.get("sub_mchid"):
+            return {"error": "NotificationMismatch", "field": "sub_mchid"}
+    elif (plain.get("mchid") or plain.get("sp_mchid")) != mchid:
+        return {"error": "NotificationMismatch", "field": "mchid"}
+    return {"ok": True}
+
+
+def check_notification_mismatch(ck, d, K):
+    w = "notification_mismatch.json"
+    obj = load_json(ck, os.path.join(d, w))
+    if obj is None:
+        return
+    now = obj.get("now")
+    ck.check(now == EXPECT_NOW, w, f"now {now!r}")
+    key = K.api_v3_key.encode("ascii")
+    cases = obj.get("cases") or []
+    ck.check(len(cases) >= 6, w, "too few cases")
+    verdicts = set()
+    for c in cases:
+        wc = f"{w}:{c.get('name')}"
+        h = c.get("headers") or {}
+        ts_s = h.get("Wechatpay-Timestamp", "")
+        ts = int(ts_s) if isinstance(ts_s, str) and ts_s.isdigit() else None
+        body = c.get("body", "")
+        reasons = evaluate(K, now, h.get("Wechatpay-Serial"), ts, h.get("Wechatpay-Nonce"), body,
+                           h.get("Wechatpay-Signature"), h.get("Wechatpay-Signature-Type"))
+        ck.check(not reasons, wc, f"header verification fails: {sorted(reasons)}")
+        env = ck.guard(wc, json.loads, body)
+        if not isinstance(env, dict):
+            continue
+        res = env.get("resource") or {}
+        pt = ck.guard(wc, gcm_open, key, res.get("nonce", "").encode("ascii"),
+                      res.get("associated_data", "").encode("utf-8"), res.get("ciphertext", ""))
+        ck.check(pt is not None and pt == c.get("plaintext", "").encode("utf-8"), wc,
+                 "GCM decryption fails or differs from plaintext")
+        plain = ck.guard(wc, json.loads, c.get("plaintext", "{}"))
+        if not isinstance(plain, dict):
+            continue
+        cfg = c.get("config") or {}
+        verdict = merchant_verdict(plain, env.get("event_type", ""), cfg.get("mchid"), cfg.get("service_provider"))
+        ck.check(c.get("expect") == verdict, wc, f"expect {c.get('expect')} but the rule gives {verdict}")
+        verdicts.add(json.dumps(verdict, sort_keys=True))
+    ck.check(len(verdicts) >= 5, w, "the cases do not cover every verdict")
+
+
 # ----------------------------------------------------------------------------- main
 
 def main():
@@ -704,7 +760,8 @@ def main():
         else:
             K = check_keys(ck, args.vectors_dir)
             if K is not None:
-                for fn in (check_signing, check_verification, check_notification, check_oaep, check_gcm):
+                for fn in (check_signing, check_verification, check_notification, check_notification_mismatch,
+                           check_oaep, check_gcm):
                     ck.guard(fn.__name__, fn, ck, args.vectors_dir, K)
             else:
                 ck.check(False, "keys.json", "keys unusable; other files not checked")

@@ -465,8 +465,20 @@ def gen_notification(keys: dict) -> dict:
         },
     ]
 
-    cases = []
-    for s in specs:
+    cases = [notification_case(aes, s) for s in specs]
+    return {
+        "_about": "Complete refund notifications: headers signed like responses (TIMESTAMP\\nNONCE\\nBODY\\n), resource "
+                  "AEAD_AES_256_GCM with key = api_v3_key, nonce/associated_data as ASCII/UTF-8 bytes, tag appended; "
+                  "expected = decrypted fields + envelope id/create_time/event_type/summary.",
+        "now": NOW,
+        "api_v3_key": api_v3_key,
+        "cases": cases,
+    }
+
+
+def notification_case(aes, s) -> dict:
+    """One signed and encrypted notification from a spec of gen_notification's shape."""
+    if True:
         plaintext = compact(s["plaintext"])
         aad = s["aad"] or ""
         ct = aes.encrypt(s["gcm_nonce"].encode("ascii"), plaintext.encode("utf-8"), aad.encode("utf-8"))
@@ -499,19 +511,88 @@ def gen_notification(keys: dict) -> dict:
             "event_type": s["event_type"],
             "summary": s["summary"],
         })
-        cases.append({
+        return {
             "name": s["name"],
             "headers": headers,
             "body": body,
             "plaintext": plaintext,
             "expected": expected,
+        }
+
+
+# ----------------------------------------------------------------------------- notification_mismatch.json
+
+def gen_notification_mismatch(keys: dict) -> dict:
+    """Correctly signed and encrypted notifications that the configured merchant must refuse
+    (or accept), each with the configuration to parse it under and the expected verdict: the
+    differential tests of the accelerated paths run them on both paths."""
+    aes = AESGCM(keys["api_v3_key"].encode("ascii"))
+    wx = load_private(keys["wechatpay_public_key"]["private_key_pkcs8_pem"])
+    amount = {"total": 10000, "refund": 100, "payer_total": 10000, "payer_refund": 100}
+    direct = {"mchid": MCHID}
+    sp = {"sp_mchid": MCHID, "sub_mchid": SUB_MCHID}
+
+    def refund(owner, n, status="SUCCESS"):
+        p = dict(owner)
+        p.update({
+            "out_trade_no": f"12177525012014070332334{n:05d}",
+            "transaction_id": f"42000026542026111847185{n:05d}",
+            "out_refund_no": f"RM{n:04d}",
+            "refund_id": f"500000003820190527097326{n:05d}",
+            "refund_status": status,
+            "user_received_account": "招商银行信用卡0403",
+            "amount": amount,
         })
+        if status == "SUCCESS":
+            p["success_time"] = rfc3339(NOW - 60 - n)
+        return p
+
+    event_of = {"SUCCESS": ("REFUND.SUCCESS", "退款成功"), "ABNORMAL": ("REFUND.ABNORMAL", "退款异常")}
+    rows = [
+        # name, plaintext, event override, config, expected verdict
+        ("direct_for_another_mchid", refund(direct, 1), None,
+         {"mchid": "1999999999", "service_provider": False}, {"error": "NotificationMismatch", "field": "mchid"}),
+        ("direct_under_a_service_provider_config", refund(direct, 2), None,
+         {"mchid": MCHID, "service_provider": True}, {"error": "NotificationMismatch", "field": "sp_mchid"}),
+        ("service_provider_without_sub_mchid", refund({"sp_mchid": MCHID}, 3), None,
+         {"mchid": MCHID, "service_provider": True}, {"error": "NotificationMismatch", "field": "sub_mchid"}),
+        ("service_provider_for_another_sp_mchid", refund(sp, 4), None,
+         {"mchid": "1999999999", "service_provider": True}, {"error": "NotificationMismatch", "field": "sp_mchid"}),
+        ("service_provider_under_the_sub_merchants_direct_config", refund(sp, 5), None,
+         {"mchid": SUB_MCHID, "service_provider": False}, {"error": "NotificationMismatch", "field": "mchid"}),
+        ("another_event_type", refund(direct, 6), ("TRANSACTION.SUCCESS", "支付成功"),
+         {"mchid": MCHID, "service_provider": False}, {"error": "NotificationMismatch", "field": "event_type"}),
+        ("service_provider_matching", refund(sp, 7, "ABNORMAL"), None,
+         {"mchid": MCHID, "service_provider": True}, {"ok": True}),
+        ("direct_matching", refund(direct, 8), None,
+         {"mchid": MCHID, "service_provider": False}, {"ok": True}),
+    ]
+    cases = []
+    for i, (name, plain, event, config, expect) in enumerate(rows):
+        event_type, summary = event or event_of[plain["refund_status"]]
+        spec = {
+            "name": name,
+            "id": f"9a0b1c2d-3e4f-5a6b-8c7d-{i:012d}",
+            "create_time": rfc3339(NOW - 30 - i),
+            "event_type": event_type,
+            "summary": summary,
+            "aad": "refund",
+            "gcm_nonce": f"mIsMaTcH{i:04d}",
+            "plaintext": plain,
+            "key": wx, "serial": PUB_KEY_ID,
+            "ts": NOW - 20 - i, "nonce": f"MISMATCH{i:024d}",
+            "request_id": f"08F78BB5AF0610D302E5A1D3B2B70100A0D60200{i:02d}",
+        }
+        c = notification_case(aes, spec)
+        del c["expected"]
+        c["config"] = config
+        c["expect"] = expect
+        cases.append(c)
     return {
-        "_about": "Complete refund notifications: headers signed like responses (TIMESTAMP\\nNONCE\\nBODY\\n), resource "
-                  "AEAD_AES_256_GCM with key = api_v3_key, nonce/associated_data as ASCII/UTF-8 bytes, tag appended; "
-                  "expected = decrypted fields + envelope id/create_time/event_type/summary.",
+        "_about": "Notifications signed and encrypted like notification.json (same keys) that the merchant of "
+                  "`config` must refuse (`expect.error`, `expect.field`) or accept (`expect.ok`): another mchid, "
+                  "service-provider mode without or with another merchant, another event type.",
         "now": NOW,
-        "api_v3_key": api_v3_key,
         "cases": cases,
     }
 
@@ -622,6 +703,7 @@ def main() -> int:
         "signing.json": gen_signing(keys),
         "verification.json": gen_verification(keys),
         "notification.json": gen_notification(keys),
+        "notification_mismatch.json": gen_notification_mismatch(keys),
         "oaep.json": gen_oaep(keys, previous_oaep),
         "gcm.json": gen_gcm(keys),
     }

@@ -47,6 +47,8 @@ def vector_config(keys):
         wechatpay_public_key_id=keys["wechatpay_public_key"]["id"],
         wechatpay_public_key_pem=keys["wechatpay_public_key"]["public_key_pem"],
         platform_certificates_pem=[keys["platform"]["certificate_pem"]],
+        # The test platform certificate is self-signed: its own trust anchor.
+        options=wr.ClientOptions(platform_trust_anchors_pem=[keys["platform"]["certificate_pem"]]),
     )
 
 

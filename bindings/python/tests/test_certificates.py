@@ -16,6 +16,8 @@ def cert_sandbox():
 
 def merchant(sb, **kwargs):
     c = sb.credentials()
+    # Downloaded platform certificates must chain to the sandbox's TEST platform CA.
+    kwargs.setdefault("options", wr.ClientOptions(platform_trust_anchors_pem=c.platform_trust_anchors_pem))
     return wr.ClientConfig(mchid=c.mchid, merchant_serial_no=c.merchant_serial_no,
                            merchant_private_key_pem=c.merchant_private_key_pem,
                            api_v3_key=c.api_v3_key, base_url=c.base_url, **kwargs)

@@ -186,7 +186,8 @@ def test_config_accepts_the_vector_keys(keys):
     cfg = make_config(keys)
     assert cfg.wechatpay_key_ids() == [keys["wechatpay_public_key"]["id"]]
     cfg = make_config(keys, wechatpay_public_key_id=None, wechatpay_public_key_pem=None,
-                      platform_certificates_pem=[keys["platform"]["certificate_pem"]])
+                      platform_certificates_pem=[keys["platform"]["certificate_pem"]],
+                      options=wr.ClientOptions(platform_trust_anchors_pem=[keys["platform"]["certificate_pem"]]))
     # certificate serials as WeChat Pay lists them (upper-case hex; lookups ignore leading zeros)
     assert cfg.wechatpay_key_ids() == [keys["platform"]["serial_no"].upper()]
     # PKCS#1 merchant keys are accepted too.

@@ -34,7 +34,8 @@ def test_pkcs1_key_and_certificate_mode(keys):
     cfg = wr.ClientConfig(mchid=keys["mchid"], merchant_serial_no=keys["merchant"]["serial_no"],
                           merchant_private_key_pem=keys["merchant"]["private_key_pkcs1_pem"],
                           api_v3_key=keys["api_v3_key"],
-                          platform_certificates_pem=[keys["platform"]["certificate_pem"]])
+                          platform_certificates_pem=[keys["platform"]["certificate_pem"]],
+                          options=wr.ClientOptions(platform_trust_anchors_pem=[keys["platform"]["certificate_pem"]]))
     text = all_text(cfg) + all_text(wr.RefundClient(cfg))
     assert "RSA PRIVATE KEY" not in text and keys["api_v3_key"] not in text
     assert_clean(text, keys)

@@ -57,7 +57,8 @@ def test_key_modes(mode):
             mchid=k.mchid, merchant_serial_no=k.merchant_serial_no,
             merchant_private_key_pem=k.merchant_private_key_pem, api_v3_key=k.api_v3_key,
             wechatpay_public_key_id=k.wechatpay_public_key_id, wechatpay_public_key_pem=k.wechatpay_public_key_pem,
-            platform_certificates_pem=[k.platform_certificate_pem] if has_cert else [], base_url=k.base_url)
+            platform_certificates_pem=[k.platform_certificate_pem] if has_cert else [], base_url=k.base_url,
+            options=wr.ClientOptions(platform_trust_anchors_pem=k.platform_trust_anchors_pem))
         lifecycle(sb, wr.RefundClient(own))
     finally:
         sb.stop()

@@ -482,7 +482,8 @@ def pure_config(**kwargs):
 
 CONFIG_CASES = {
     "public key": {},
-    "certificate too": {"platform_certificates_pem": "CERTS"},
+    "certificate too": {"platform_certificates_pem": "CERTS", "options": "ANCHORS"},
+    "certificate without its CA": {"platform_certificates_pem": "CERTS"},
     "sandbox base URL": {"base_url": "http://127.0.0.1:8080"},
     "options": {"options": "OPTIONS"},
     "bad private key": {"merchant_private_key_pem": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"},
@@ -506,6 +507,7 @@ def test_client_config_matches(keys, case):
                                     max_backoff_ms=20, max_response_bytes=4096, allow_http_notify_url=True,
                                     trust_roots_pem=[], rate_limit=True, replay_guard_capacity=64),
         "NEGATIVE": wr.ClientOptions(connect_timeout_ms=-1),
+        "ANCHORS": wr.ClientOptions(platform_trust_anchors_pem=[keys["platform"]["certificate_pem"]]),
     }
     overrides = {k: special.get(v, v) if isinstance(v, str) else v for k, v in CONFIG_CASES[case].items()}
     fast = outcome(lambda: wr.ClientConfig(**config_args(keys, **overrides)))
@@ -645,7 +647,78 @@ def test_client_parse_notification_matches(vector_config):
     c = NOTIFICATION["cases"][0]
     for headers, body in ((dict(c["headers"]), c["body"].encode()), ({}, b"{}"), ({"a": 1}, b"")):
         f = outcome(client.parse_notification, headers, body)
-        p = outcome(PURE["RefundClient.parse_notification"], client, headers, body)
+        # Any mapping is accepted: entries that are not strings are skipped (Django's META).
+        p = outcome(PURE["RefundClient.parse_notification"], client, wr._string_headers(headers), body)
         assert f[:2] == p[:2]
         if f[0] == "refund_error":
             assert f[3].get("timestamp") == p[3].get("timestamp")
+
+
+# ------------------------------------------------------------------ mismatching merchants (issue 24)
+
+MISMATCH = load_vector("notification_mismatch.json")
+
+
+def mismatch_config(keys, c):
+    return wr.ClientConfig(**config_args(keys, mchid=c["config"]["mchid"],
+                                         service_provider=c["config"]["service_provider"]))
+
+
+@needs_speedups
+@pytest.mark.parametrize("c", MISMATCH["cases"], ids=lambda c: c["name"])
+def test_parse_notification_at_gives_the_same_merchant_verdict(keys, c):
+    """Another mchid, service-provider mode without or with another merchant, another event
+    type: the accelerated and the generated call give the same verdict (once, the accelerator
+    skipped the merchant check), and it is the expected one."""
+    config = mismatch_config(keys, c)
+    headers, body = dict(c["headers"]), c["body"].encode()
+    fast, pure = both("parse_notification_at", config, headers, body, MISMATCH["now"])
+    assert_same(fast, pure)
+    if "field" in c["expect"]:
+        assert fast[1] is wr.RefundError.NotificationMismatch and fast[3]["field"] == c["expect"]["field"]
+    else:
+        assert fast[0] == "ok" and fast[1].raw_json == c["plaintext"]
+
+
+@needs_speedups
+@pytest.mark.parametrize("c", MISMATCH["cases"], ids=lambda c: c["name"])
+def test_client_parse_notification_gives_the_same_merchant_verdict(keys, c):
+    """The client checks the real clock: the vectors are outside its window, so both paths stop
+    at the timestamp -- unless the merchant check ran first. Same verdict either way."""
+    client = wr.RefundClient(mismatch_config(keys, c))
+    headers, body = dict(c["headers"]), c["body"].encode()
+    f = outcome(client.parse_notification, headers, body)
+    p = outcome(PURE["RefundClient.parse_notification"], client, headers, body)
+    assert f[:2] == p[:2]
+
+
+def test_mismatch_verdicts_hold_on_whichever_path_is_installed(keys):
+    """The same vectors through the public function, accelerated or not (the suite's second pass
+    runs this on the generated code alone)."""
+    for c in MISMATCH["cases"]:
+        r = outcome(wr.parse_notification_at, mismatch_config(keys, c), dict(c["headers"]),
+                    c["body"].encode(), MISMATCH["now"])
+        if "field" in c["expect"]:
+            assert r[1] is wr.RefundError.NotificationMismatch and r[3]["field"] == c["expect"]["field"], c["name"]
+        else:
+            assert r[0] == "ok", (c["name"], r)
+
+
+@needs_speedups
+def test_an_object_that_claims_the_class_is_refused(vector_config):
+    """`isinstance` honours a `__class__` attribute; the accelerator checks the real type, so a
+    forged `_handle` is never read."""
+
+    class Impostor:
+        __class__ = wr.ClientConfig
+        _handle = 8
+
+    assert isinstance(Impostor(), wr.ClientConfig)  # what the old check trusted
+    c = case(VERIFICATION, "ok_public_key")
+    resp = wr.HttpResponse(status=200, headers=verification_headers(c), body=c["body"].encode())
+    for call in (lambda o: wr.parse_refund_response(o, resp, VERIFICATION["now"]),
+                 lambda o: wr.parse_notification_at(o, {}, b"", 0),
+                 lambda o: wr.RefundClient.query_refund(o, "R1")):
+        with pytest.raises(TypeError):
+            call(Impostor())
+

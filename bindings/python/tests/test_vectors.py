@@ -35,6 +35,7 @@ def config(request, keys):
         wechatpay_public_key_id=keys["wechatpay_public_key"]["id"],
         wechatpay_public_key_pem=keys["wechatpay_public_key"]["public_key_pem"],
         platform_certificates_pem=[keys["platform"]["certificate_pem"]],
+        options=wr.ClientOptions(platform_trust_anchors_pem=[keys["platform"]["certificate_pem"]]),
     )
 
 

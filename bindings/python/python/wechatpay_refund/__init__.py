@@ -192,9 +192,45 @@ def to_dict(record: object) -> "dict[str, _typing.Any]":
     result: "dict[str, _typing.Any]" = _record_to_dict(record)
     return result
 
+def _string_headers(headers):
+    """Any mapping of request headers -- a ``dict``, Django's ``request.META`` (which also holds
+    ``wsgi.input`` and other non-string values), ``request.headers`` of Django, Flask or
+    Starlette -- as the ``dict[str, str]`` the generated code takes: the entries whose name and
+    value are strings. (The accelerator reads mappings the same way, in src/python.rs.)"""
+    items = getattr(headers, "items", None)
+    if items is None:
+        return headers  # not a mapping: the generated code raises its TypeError
+    return {k: v for k, v in items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _headers_from_any_mapping():
+    """The generated notification calls, taking any mapping of headers (the accelerated ones
+    do so natively). Same names, signatures and documentation (functools.wraps)."""
+    import functools
+
+    g = globals()
+    generated_at = g["parse_notification_at"]
+
+    @functools.wraps(generated_at)
+    def parse_notification_at(config, headers, body, now):
+        return generated_at(config, _string_headers(headers), body, now)
+
+    g["parse_notification_at"] = parse_notification_at
+
+    generated_method = _generated.RefundClient.parse_notification
+
+    @functools.wraps(generated_method)
+    def parse_notification(self, headers, body):
+        return generated_method(self, _string_headers(headers), body)
+
+    _generated.RefundClient.parse_notification = parse_notification
+
+
 _speedups = _load_speedups()
 if _speedups is not None:
     _install(_speedups)
+else:
+    _headers_from_any_mapping()
 
 #: True when the compiled accelerator serves the hot calls, False when the generated
 #: pure-Python marshalling does (see the module docstring).

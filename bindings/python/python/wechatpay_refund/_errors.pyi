@@ -11,6 +11,12 @@ from .wechatpay_refund.wechatpay_refund import TransportErrorKind
 class RefundError(Exception):
     """Every failure of the library, typed (see the README's error table)."""
 
+    def is_retryable(self) -> bool:
+        """Whether sending the identical request again is safe and may succeed."""
+    def is_outcome_unknown(self) -> bool:
+        """Whether the request may have been processed although this error came back: query
+        the refund, or send it again with the same out_refund_no -- never a new one."""
+
     class InvalidInput(RefundError):
         field: str
         reason: str
@@ -76,11 +82,6 @@ class RefundError(Exception):
     class Decryption(RefundError):
         reason: str
         def __init__(self, reason: str) -> None: ...
-
-    class ReplayedNotification(RefundError):
-        nonce: str
-        request_id: str | None
-        def __init__(self, nonce: str, request_id: str | None) -> None: ...
 
     class NotificationMismatch(RefundError):
         field: str

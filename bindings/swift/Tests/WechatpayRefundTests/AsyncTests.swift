@@ -87,7 +87,8 @@ extension AsyncTests {
         let k = sandbox.credentials()
         let client = try RefundClient(config: try ClientConfig(
             mchid: k.mchid, merchantSerialNo: k.merchantSerialNo, merchantPrivateKeyPem: k.merchantPrivateKeyPem,
-            apiV3Key: k.apiV3Key, downloadPlatformCertificates: true, baseUrl: k.baseUrl))
+            apiV3Key: k.apiV3Key, downloadPlatformCertificates: true, baseUrl: k.baseUrl,
+            options: ClientOptions(platformTrustAnchorsPem: k.platformTrustAnchorsPem)))
         let certs = try await client.refreshPlatformCertificates()
         XCTAssertEqual(certs.map { $0.serialNo }, [k.platformCertificateSerialNo])
     }
@@ -132,7 +133,7 @@ final class SandboxHelperTests: XCTestCase {
         let config = try ClientConfig(
             mchid: k.mchid, merchantSerialNo: k.merchantSerialNo, merchantPrivateKeyPem: k.merchantPrivateKeyPem,
             apiV3Key: k.apiV3Key, platformCertificatesPem: [k.platformCertificatePem!], baseUrl: k.baseUrl,
-            options: ClientOptions(connectTimeoutMs: 500, maxAttempts: 1)
+            options: ClientOptions(connectTimeoutMs: 500, maxAttempts: 1, platformTrustAnchorsPem: k.platformTrustAnchorsPem)
         )
         probe = try RefundClient(config: config)
     }

@@ -8,7 +8,8 @@ final class CertificateTests: XCTestCase {
         return try ClientConfig(
             mchid: c.mchid, merchantSerialNo: c.merchantSerialNo,
             merchantPrivateKeyPem: c.merchantPrivateKeyPem, apiV3Key: c.apiV3Key,
-            wechatpayPublicKeys: publicKeys, downloadPlatformCertificates: download, baseUrl: c.baseUrl)
+            wechatpayPublicKeys: publicKeys, downloadPlatformCertificates: download, baseUrl: c.baseUrl,
+            options: ClientOptions(platformTrustAnchorsPem: c.platformTrustAnchorsPem))
     }
 
     private func refund(_ no: String) -> CreateRefundRequest {

@@ -22,7 +22,9 @@ final class VectorTests: XCTestCase {
             apiV3Key: try apiV3Key ?? keys.str("api_v3_key"),
             wechatpayPublicKeyId: try wx.str("id"),
             wechatpayPublicKeyPem: try wx.str("public_key_pem"),
-            platformCertificatesPem: [try keys.obj("platform").str("certificate_pem")]
+            platformCertificatesPem: [try keys.obj("platform").str("certificate_pem")],
+            // The test platform certificate is self-signed: its own trust anchor.
+            options: ClientOptions(platformTrustAnchorsPem: [try keys.obj("platform").str("certificate_pem")])
         )
     }
 

@@ -98,14 +98,27 @@ public object FastPath {
      * `IllegalStateException`, like the generated methods.
      */
     private fun <R> holding(config: ClientConfig, block: () -> R): R {
-        val access = access.value
-        if (access == null) {
-            // No reflection on this build of the generated code: the unraced check only.
-            if (config.uniffiIsDestroyed) throw IllegalStateException("ClientConfig object has already been destroyed")
-            return block()
-        }
+        val access = access.value ?: return holdingWithoutReflection(config, block)
         return withHandle(access, config) { block() }
     }
+
+    /**
+     * [holding] where the reflective access to the call counter is unavailable (a shrinker
+     * renamed the generated fields, `-Dwechatpay.refund.fastpath.reflection=false`): the
+     * generated `callWithHandle` itself raises the counter for the whole [block] (one more
+     * handle-clone crossing, whose clone is released at once), so a concurrent `close()` still
+     * defers the free until the call returns.
+     */
+    internal fun <R> holdingWithoutReflection(config: ClientConfig, block: () -> R): R =
+        config.callWithHandle { clone ->
+            // The clone is a strong reference of its own: hand it to a wrapper that frees it.
+            FfiConverterTypeClientConfig.lift(clone).destroy()
+            try {
+                block()
+            } finally {
+                java.lang.ref.Reference.reachabilityFence(config)
+            }
+        }
 
     /**
      * The generated `callWithHandle` protocol without its handle-clone crossing: the call
@@ -125,6 +138,9 @@ public object FastPath {
             if (handle == 0L) throw InternalException("uniffiCloneHandle() called on NoHandle object")
             return block(handle)
         } finally {
+            // `obj` must stay reachable until the native call has returned: its cleaner frees
+            // the handle once it is unreachable, and the JIT may end its life at the last use.
+            java.lang.ref.Reference.reachabilityFence(obj)
             if (counter.decrementAndGet() == 0L) {
                 (access.cleanable.get(obj) as UniffiCleaner.Cleanable?)?.clean()
             }
@@ -132,6 +148,9 @@ public object FastPath {
     }
 
     private fun findAccess(): Loaded<Access> = try {
+        if (System.getProperty("wechatpay.refund.fastpath.reflection", "true").equals("false", ignoreCase = true)) {
+            throw IllegalStateException("disabled by -Dwechatpay.refund.fastpath.reflection=false")
+        }
         val cls = ClientConfig::class.java
         fun field(name: String, type: Class<*>): Field {
             val f = cls.getDeclaredField(name)

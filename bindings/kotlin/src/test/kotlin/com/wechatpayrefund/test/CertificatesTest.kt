@@ -24,6 +24,7 @@ class CertificatesTest {
             mchid = c.mchid, merchantSerialNo = c.merchantSerialNo,
             merchantPrivateKeyPem = c.merchantPrivateKeyPem, apiV3Key = c.apiV3Key,
             wechatpayPublicKeys = publicKeys, downloadPlatformCertificates = download, baseUrl = c.baseUrl,
+            options = com.wechatpayrefund.ClientOptions(platformTrustAnchorsPem = c.platformTrustAnchorsPem),
         )
     }
 

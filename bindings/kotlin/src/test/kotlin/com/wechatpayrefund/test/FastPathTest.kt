@@ -212,6 +212,59 @@ class FastPathTest {
     }
 
     @Test
+    fun `notifications for another merchant - same verdict on both paths, the expected one`() {
+        // notification_mismatch.json: another mchid, service-provider mode without a sub_mchid or
+        // for another sp_mchid, a sub-merchant's direct config, another event type, and matches.
+        val v = Vectors.load("notification_mismatch.json")
+        val now = v.long("now")
+        for (c in v.arr("cases")) {
+            val name = c.str("name")
+            val cfg = c.obj("config")
+            val config = Vectors.config(mchid = cfg.str("mchid"), serviceProvider = cfg["service_provider"] as Boolean)
+            @Suppress("UNCHECKED_CAST")
+            val headers = c.obj("headers") as Map<String, String>
+            val body = c.str("body").toByteArray(Charsets.UTF_8)
+            val fast = outcome { parseNotificationAt(config, headers, body, now) }
+            assertSame(name, fast, outcome { parseNotificationAtViaJna(config, headers, body, now) })
+            val field = c.obj("expect")["field"] as String?
+            if (field != null) {
+                val e = fast.exceptionOrNull()
+                assertTrue(e is RefundException.NotificationMismatch && e.field == field, "$name: $e")
+            } else {
+                assertEquals(c.str("plaintext"), fast.getOrThrow().rawJson, name)
+            }
+            config.close()
+        }
+    }
+
+    @Test
+    fun `without reflective access the call counter is still held across a concurrent close`() {
+        val r = CreateRefundRequest(outTradeNo = "T1", outRefundNo = "R1", amount = RefundAmountInput(refund = 1, total = 1))
+        val config = Vectors.config()
+        val inside = java.util.concurrent.CountDownLatch(1)
+        val closed = java.util.concurrent.CountDownLatch(1)
+        val pool = Executors.newSingleThreadExecutor()
+        try {
+            val call = pool.submit(Callable {
+                FastPath.holdingWithoutReflection(config) {
+                    inside.countDown()
+                    // close() runs meanwhile; the handle must stay valid until this call returns.
+                    closed.await(30, TimeUnit.SECONDS)
+                    buildQueryRefundRequestViaJna(config, "R1", null, 1795000055, "N")
+                }
+            })
+            assertTrue(inside.await(30, TimeUnit.SECONDS))
+            config.close()
+            closed.countDown()
+            assertEquals("GET", call.get(60, TimeUnit.SECONDS).method)
+            val after = outcome { FastPath.holdingWithoutReflection(config) { buildCreateRefundRequestViaJna(config, r, 1795000055, "N") } }
+            assertTrue(after.exceptionOrNull() is IllegalStateException, "${after.exceptionOrNull()}")
+        } finally {
+            pool.shutdownNow()
+        }
+    }
+
+    @Test
     fun `a closed config is refused with IllegalStateException, never used`() {
         val config = Vectors.config()
         val r = CreateRefundRequest(outTradeNo = "T1", outRefundNo = "R1", amount = RefundAmountInput(refund = 1, total = 1))

@@ -151,16 +151,18 @@ object Vectors {
     val keys by lazy { load("keys.json") }
 
     /** The vector merchant, trusting both the WeChat Pay public key and the platform certificate. */
-    fun config(apiV3Key: String = keys.str("api_v3_key"), serviceProvider: Boolean = false): ClientConfig {
+    fun config(apiV3Key: String = keys.str("api_v3_key"), serviceProvider: Boolean = false, mchid: String = keys.str("mchid")): ClientConfig {
         val wx = keys.obj("wechatpay_public_key")
         return ClientConfig(
-            mchid = keys.str("mchid"),
+            mchid = mchid,
             merchantSerialNo = keys.obj("merchant").str("serial_no"),
             merchantPrivateKeyPem = keys.obj("merchant").str("private_key_pkcs8_pem"),
             apiV3Key = apiV3Key,
             wechatpayPublicKeyId = wx.str("id"),
             wechatpayPublicKeyPem = wx.str("public_key_pem"),
             platformCertificatesPem = listOf(keys.obj("platform").str("certificate_pem")),
+            // The test platform certificate is self-signed: its own trust anchor.
+            options = com.wechatpayrefund.ClientOptions(platformTrustAnchorsPem = listOf(keys.obj("platform").str("certificate_pem"))),
             serviceProvider = serviceProvider,
         )
     }

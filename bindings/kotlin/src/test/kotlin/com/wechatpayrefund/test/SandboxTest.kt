@@ -170,6 +170,28 @@ class SandboxTest(private val sandbox: Sandbox, private val client: RefundClient
     }
 
     @Test
+    fun `a dropped answer is an unknown outcome - the same out_refund_no settles it`() {
+        sandbox.createOrder("T500510", 1000)
+        val k = sandbox.credentials()
+        val cfg = ClientConfig(
+            k.mchid, k.merchantSerialNo, k.merchantPrivateKeyPem, k.apiV3Key,
+            wechatpayPublicKeyId = k.wechatpayPublicKeyId, wechatpayPublicKeyPem = k.wechatpayPublicKeyPem,
+            baseUrl = k.baseUrl,
+            options = ClientOptions(readTimeoutMs = 1000u, maxAttempts = 1u),
+        )
+        sandbox.injectFault(SandboxFault.DropConnection, 1u)
+        RefundClient(cfg).use { c ->
+            val e = assertThrows<RefundException.Transport> { c.createRefund(refundOf("T500510", "R510", 10, 1000)) }
+            assertTrue(e.isOutcomeUnknown() && e.isRetryable(), "$e")
+            // Query it, or send it again with the same out_refund_no: one refund.
+            assertEquals("R510", c.createRefund(refundOf("T500510", "R510", 10, 1000)).outRefundNo)
+            val missing = assertThrows<RefundException.Api> { c.queryRefund("R-none-510", null) }
+            assertFalse(missing.isOutcomeUnknown())
+        }
+        assertEquals(1u, sandbox.refundCount("T500510"))
+    }
+
+    @Test
     fun `verification failures are typed`() {
         sandbox.createOrder("T600600", 1000)
         client.createRefund(refundOf("T600600", "R600", 10, 1000))

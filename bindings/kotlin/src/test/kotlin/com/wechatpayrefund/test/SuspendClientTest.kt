@@ -119,6 +119,7 @@ class SuspendClientTest {
         val config = ClientConfig(
             mchid = k.mchid, merchantSerialNo = k.merchantSerialNo, merchantPrivateKeyPem = k.merchantPrivateKeyPem,
             apiV3Key = k.apiV3Key, downloadPlatformCertificates = true, baseUrl = k.baseUrl,
+            options = com.wechatpayrefund.ClientOptions(platformTrustAnchorsPem = k.platformTrustAnchorsPem),
         )
         RefundClient(config).use { client ->
             val certs = client.suspending().refreshPlatformCertificates()

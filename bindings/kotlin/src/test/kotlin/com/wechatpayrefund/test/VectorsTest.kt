@@ -142,6 +142,7 @@ class VectorsTest {
             wechatpayPublicKeyId = wx.str("id"),
             wechatpayPublicKeyPem = wx.str("public_key_pem"),
             platformCertificatesPem = listOf(keys.obj("platform").str("certificate_pem")),
+            options = com.wechatpayrefund.ClientOptions(platformTrustAnchorsPem = listOf(keys.obj("platform").str("certificate_pem"))),
         )
         val before = signer.calls.get()
         checkSigningVectors(config)
