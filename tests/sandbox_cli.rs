@@ -134,3 +134,69 @@ fn the_same_seed_gives_the_same_credentials_on_every_run() {
     assert_ne!(a1["wechatpay_public_key_id"], b["wechatpay_public_key_id"]);
     assert_eq!(a1["api_v3_key"].as_str().unwrap().len(), 32);
 }
+
+#[test]
+fn orders_of_sub_merchants_and_enforced_limits_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("wechatpay-sandbox-cli-sp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let orders = dir.join("orders.json");
+    std::fs::write(
+        &orders,
+        r#"[{"out_trade_no": "T20261124002", "total": 10000, "sub_mchid": "1900000109"}]"#,
+    )
+    .unwrap();
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_wechatpay-refund-sandbox"))
+            .args(["--enforce-limits", "--notify-speedup", "100", "--orders"])
+            .arg(&orders)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let c: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let s = |k: &str| c[k].as_str().unwrap().to_string();
+    let config = ClientConfig::builder(
+        s("mchid"),
+        s("merchant_serial_no"),
+        s("merchant_private_key_pem"),
+        s("api_v3_key"),
+    )
+    .base_url(s("base_url"))
+    .wechatpay_public_key(s("wechatpay_public_key_id"), s("wechatpay_public_key_pem"))
+    .options(ClientOptions {
+        max_attempts: 1,
+        ..Default::default()
+    })
+    .build()
+    .unwrap();
+    let client = RefundClient::new(config.into()).unwrap();
+    let req = |no: &str, sub: Option<&str>| {
+        let mut r = CreateRefundRequest::by_out_trade_no("T20261124002", no, 100, 10000);
+        r.sub_mchid = sub.map(str::to_string);
+        r
+    };
+    // Not the merchant's own order: only its sub-merchant's.
+    assert!(matches!(
+        client.create_refund(req("R1", None)),
+        Err(RefundError::Api { status: 404, .. })
+    ));
+    client.create_refund(req("R1", Some("1900000109"))).unwrap();
+    // --enforce-limits: the next refund of the order within a minute is refused.
+    match client.create_refund(req("R2", Some("1900000109"))) {
+        Err(RefundError::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (429, "FREQUENCY_LIMITED"))
+        }
+        other => panic!("{other:?}"),
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_wechatpay-refund-sandbox"))
+        .args(["--notify-speedup", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -75,12 +75,20 @@ fn contract_flow_refund_query_notification() {
         .unwrap();
     assert_eq!(q.refunds[0].refund_status, V2RefundStatus::Success);
     assert!(q.refunds[0].refund_success_time.is_some());
-    // Closed and abnormal map onto v2's REFUNDCLOSE and CHANGE.
+    // Closed and abnormal map onto v2's REFUNDCLOSE and CHANGE (SUCCESS is final: another
+    // refund is closed).
+    v2.refund(V2RefundRequest::by_out_trade_no(
+        "T20261124001",
+        "R2V2",
+        100,
+        10000,
+    ))
+    .unwrap();
     sandbox
-        .set_refund_status("R2V1".into(), RefundStatus::Closed)
+        .set_refund_status("R2V2".into(), RefundStatus::Closed)
         .unwrap();
     let note = v2
-        .parse_refund_notification(sandbox.v2_notification("R2V1".into()).unwrap())
+        .parse_refund_notification(sandbox.v2_notification("R2V2".into()).unwrap())
         .unwrap();
     assert_eq!(note.refund_status, V2RefundStatus::Refundclose);
     sandbox.stop();

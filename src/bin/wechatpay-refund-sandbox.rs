@@ -8,17 +8,22 @@ use wechatpay_refund::sandbox::{Sandbox, SandboxKeyMode, SandboxOptions};
 
 const USAGE: &str = "usage: wechatpay-refund-sandbox [--port N] [--host 127.0.0.1] \
 [--mode public-key|certificate|both] [--tls] [--orders FILE] [--credentials-out FILE] \
-[--auto-succeed-after 2s] [--seed S]
+[--auto-succeed-after 2s] [--seed S] [--enforce-limits] [--notify-speedup N]
 
   --port N                 listen on port N (default: a free port)
   --host ADDR              listen on ADDR (default 127.0.0.1: this machine only)
   --mode M                 WeChat Pay key mode: public-key (default), certificate, or both (migration)
   --tls                    serve HTTPS with a generated test CA (its PEM is in the credentials)
-  --orders FILE            seed orders: a JSON array of {\"out_trade_no\", \"total\", \"transaction_id\"?}
+  --orders FILE            seed orders: a JSON array of {\"out_trade_no\", \"total\", \"transaction_id\"?,
+                           \"sub_mchid\"?} (with sub_mchid: that sub-merchant's order only)
   --credentials-out FILE   also write the credentials JSON to FILE
   --auto-succeed-after D   refunds succeed by themselves after D (e.g. 2s, 500ms), like the real service
   --seed S                 the same TEST credentials on every run with the same S (keys of the
-                           repository's test vectors; API v3 key, serial and key id derived from S)";
+                           repository's test vectors; API v3 key, serial and key id derived from S)
+  --enforce-limits         refuse (429) refunds of one order less than a minute apart, more than
+                           150 requests or 6 failing requests a second, as WeChat Pay does
+  --notify-speedup N       re-deliver failed notifications on WeChat Pay's schedule (15s, 15s,
+                           30s, 3m, ... 6h) N times faster (default 1000)";
 
 fn usage(msg: &str) -> ! {
     eprintln!("{msg}\n{USAGE}");
@@ -91,6 +96,15 @@ fn main() {
                 )
             }
             "--tls" => options.tls = true,
+            "--enforce-limits" => options.enforce_limits = true,
+            "--notify-speedup" => {
+                options.notify_retry_speedup = Some(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n >= 1)
+                        .unwrap_or_else(|| usage("--notify-speedup needs a number of at least 1")),
+                )
+            }
             "--seed" => seed = Some(args.next().unwrap_or_else(|| usage("--seed needs a value"))),
             "--orders" => {
                 orders_file = Some(
@@ -156,7 +170,11 @@ fn main() {
             let no = o["out_trade_no"].as_str().unwrap_or_default().to_string();
             let total = o["total"].as_i64().unwrap_or(0);
             let tx = o["transaction_id"].as_str().map(str::to_string);
-            if let Err(e) = sandbox.create_order_with(no.clone(), total, tx) {
+            let created = match o["sub_mchid"].as_str() {
+                Some(sub) => sandbox.create_sub_merchant_order(no.clone(), total, sub.into(), tx),
+                None => sandbox.create_order_with(no.clone(), total, tx),
+            };
+            if let Err(e) = created {
                 eprintln!("--orders {path}: order {no:?}: {e}");
                 std::process::exit(1)
             }

@@ -5,7 +5,7 @@
 //!
 //! Every call maps onto a method of [`super::Sandbox`]: the two faces of one set of operations.
 
-use super::{Sandbox, SandboxFault};
+use super::{Sandbox, SandboxFault, SandboxRefusal};
 use crate::error::RefundError;
 use crate::refund::model::RefundStatus;
 use serde_json::{json, Value};
@@ -13,9 +13,10 @@ use serde_json::{json, Value};
 /// The prefix of every control path.
 pub const PREFIX: &str = "/sandbox/v1/";
 
-/// (status, JSON body) of a control call.
-pub(crate) fn handle(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let (status, v) = match dispatch(sb, method, path, body) {
+/// (status, JSON body) of a control call (`url`: path and query).
+pub(crate) fn handle(sb: &Sandbox, method: &str, url: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let (status, v) = match dispatch(sb, method, path, query, body) {
         Ok((status, v)) => (status, v),
         Err((status, message)) => (
             status,
@@ -53,10 +54,28 @@ fn string(m: &serde_json::Map<String, Value>, key: &str) -> Result<String, (u16,
         .ok_or_else(|| bad(format!("{key} (a string) is required")))
 }
 
-fn fault_of(name: &str, millis: Option<u64>) -> Result<SandboxFault, (u16, String)> {
+fn fault_of(
+    name: &str,
+    millis: Option<u64>,
+    after_processing: bool,
+) -> Result<SandboxFault, (u16, String)> {
+    if let Some(refusal) = SandboxRefusal::from_code(name) {
+        return Ok(match refusal {
+            // The historical faults: answered before any processing or signature check.
+            SandboxRefusal::SystemError if !after_processing => SandboxFault::SystemError,
+            SandboxRefusal::FrequencyLimited if !after_processing => SandboxFault::FrequencyLimited,
+            refusal => SandboxFault::Refusal {
+                refusal,
+                after_processing,
+            },
+        });
+    }
+    if after_processing {
+        return Err(bad(format!(
+            "after_processing applies to WeChat Pay's errors only, not to {name:?}"
+        )));
+    }
     Ok(match name {
-        "SYSTEM_ERROR" => SandboxFault::SystemError,
-        "FREQUENCY_LIMITED" => SandboxFault::FrequencyLimited,
         "DROP_CONNECTION" => SandboxFault::DropConnection,
         "DELAY" => SandboxFault::Delay {
             millis: millis.unwrap_or(1000).min(60_000),
@@ -66,15 +85,35 @@ fn fault_of(name: &str, millis: Option<u64>) -> Result<SandboxFault, (u16, Strin
         "PROBE_SIGNATURE" => SandboxFault::ProbeSignature,
         "UNKNOWN_SERIAL" => SandboxFault::UnknownSerial,
         other => {
+            let codes: Vec<&str> = SandboxRefusal::ALL.iter().map(|r| r.code()).collect();
             return Err(bad(format!(
-                "unknown fault {other:?}: SYSTEM_ERROR, FREQUENCY_LIMITED, DROP_CONNECTION, DELAY, \
-                 TAMPERED_BODY, STALE_TIMESTAMP, PROBE_SIGNATURE or UNKNOWN_SERIAL"
-            )))
+                "unknown fault {other:?}: one of WeChat Pay's errors ({}), or DROP_CONNECTION, \
+                 DELAY, TAMPERED_BODY, STALE_TIMESTAMP, PROBE_SIGNATURE, UNKNOWN_SERIAL",
+                codes.join(", ")
+            )));
         }
     })
 }
 
-fn dispatch(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> Answer {
+/// `?sub_mchid=` of a control call on one refund (unique per merchant).
+fn sub_mchid_of(query: &str) -> Result<Option<String>, (u16, String)> {
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("sub_mchid="))
+        .map(|s| {
+            crate::sandbox::server::percent_decode(s).ok_or_else(|| bad("bad percent-encoding"))
+        })
+        .transpose()
+}
+
+fn not_found(e: RefundError) -> (u16, String) {
+    match e {
+        RefundError::InvalidInput { field, reason } if field == "out_refund_no" => (404, reason),
+        e => refund_error(e),
+    }
+}
+
+fn dispatch(sb: &Sandbox, method: &str, path: &str, query: &str, body: &[u8]) -> Answer {
     let rest = path.strip_prefix(PREFIX).unwrap_or_default();
     let parts: Vec<&str> = rest.split('/').collect();
     let decoded = |s: &str| {
@@ -94,14 +133,20 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> Answer {
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(_) => return Err(bad("transaction_id must be a string")),
             };
+            let sub_mchid = match m.get("sub_mchid") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => return Err(bad("sub_mchid must be a string")),
+            };
             let tx = sb
                 .shared
-                .create_order_with(&out_trade_no, total, transaction_id)
+                .create_order_owned(&out_trade_no, total, transaction_id, sub_mchid.clone())
                 .map_err(refund_error)?;
-            Ok((
-                201,
-                json!({"out_trade_no": out_trade_no, "total": total, "transaction_id": tx}),
-            ))
+            let mut v = json!({"out_trade_no": out_trade_no, "total": total, "transaction_id": tx});
+            if let Some(sub) = sub_mchid {
+                v["sub_mchid"] = json!(sub);
+            }
+            Ok((201, v))
         }
         ("POST", ["refunds", no, "status"]) => {
             let no = decoded(no)?;
@@ -116,21 +161,20 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> Answer {
                     )))
                 }
             };
-            sb.set_refund_status(no.clone(), status.clone())
-                .map_err(|e| match e {
-                    RefundError::InvalidInput { field, reason } if field == "out_refund_no" => {
-                        (404, reason)
-                    }
-                    e => refund_error(e),
-                })?;
+            sb.shared
+                .set_refund_status_of(&no, sub_mchid_of(query)?.as_deref(), status.clone())
+                .map_err(not_found)?;
             Ok((200, json!({"out_refund_no": no, "status": status.as_str()})))
         }
         ("GET", ["refunds", no, "notification"]) => {
             let no = decoded(no)?;
-            let n = sb.notification(no).map_err(|e| match e {
-                RefundError::InvalidInput { reason, .. } => (404, reason),
-                e => refund_error(e),
-            })?;
+            let n = sb
+                .shared
+                .notification_of(&no, sub_mchid_of(query)?.as_deref())
+                .map_err(|e| match e {
+                    RefundError::InvalidInput { reason, .. } => (404, reason),
+                    e => refund_error(e),
+                })?;
             Ok((
                 200,
                 json!({"headers": n.headers, "body": String::from_utf8_lossy(&n.body)}),
@@ -139,7 +183,12 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> Answer {
         ("POST", ["faults"]) => {
             let m = object(body)?;
             let millis = m.get("millis").and_then(Value::as_u64);
-            let fault = fault_of(&string(&m, "fault")?, millis)?;
+            let after_processing = match m.get("after_processing") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(bad("after_processing must be true or false")),
+            };
+            let fault = fault_of(&string(&m, "fault")?, millis, after_processing)?;
             let count = match m.get("count") {
                 None => 1,
                 Some(v) => v
@@ -164,9 +213,17 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> Answer {
             Ok((200, json!({ "requests": list })))
         }
         ("POST", ["reset"]) => {
-            sb.clear_faults();
-            sb.shared.reset();
+            sb.reset();
             Ok((200, json!({"reset": true})))
+        }
+        ("GET", ["clock"]) => Ok((200, clock_json(sb.clock()))),
+        ("POST", ["clock"]) => {
+            let m = object(body)?;
+            let seconds = m
+                .get("advance_seconds")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| bad("advance_seconds (an integer) is required"))?;
+            Ok((200, clock_json(sb.advance_clock(seconds))))
         }
         ("POST", ["platform-certificates", "rotate"]) => {
             let serial = sb.rotate_platform_certificate().map_err(refund_error)?;
@@ -189,4 +246,8 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, body: &[u8]) -> Answer {
         }
         _ => Err((404, format!("no control call {method} {path}"))),
     }
+}
+
+fn clock_json(unix: i64) -> Value {
+    json!({"now": unix, "time": crate::sandbox::time::rfc3339_cst(unix)})
 }

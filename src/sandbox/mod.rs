@@ -17,6 +17,7 @@
 
 pub mod control;
 mod http;
+mod rules;
 mod server;
 mod time;
 mod tls;
@@ -92,6 +93,16 @@ pub struct SandboxOptions {
     /// The private key of `platform_certificate_pem`.
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub platform_private_key_pem: Option<String>,
+    /// Enforce WeChat Pay's limits (PROTOCOL.md "Limits worth surfacing"): refunds of one order
+    /// at least one minute apart (by the sandbox clock), at most 150 requests a second and 6
+    /// failing requests a second (429 `FREQUENCY_LIMITED` beyond). Off by default so that
+    /// tests may refund one order several times in a row.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub enforce_limits: bool,
+    /// How many times faster than WeChat Pay's schedule (15 s, 15 s, 30 s, 3 m, 10 m, … 6 h)
+    /// notifications are re-delivered (`None`: 1000, i.e. 15 ms, 15 ms, 30 ms, … 21.6 s).
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub notify_retry_speedup: Option<u32>,
 }
 
 /// The sandbox's TEST credentials, printable by design: point any SDK at `base_url` with them.
@@ -139,6 +150,97 @@ pub struct SandboxNotification {
     pub body: Vec<u8>,
 }
 
+/// An error answer of WeChat Pay's (PROTOCOL.md "Errors", the seeds' error tables), with its
+/// HTTP status, to inject with [`SandboxFault::Refusal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum SandboxRefusal {
+    /// 400 `PARAM_ERROR`.
+    ParamError,
+    /// 400 `INVALID_REQUEST`.
+    InvalidRequest,
+    /// 401 `SIGN_ERROR`.
+    SignError,
+    /// 403 `NO_AUTH`: no refund permission for this order.
+    NoAuth,
+    /// 403 `NOT_ENOUGH`: the merchant's balance cannot fund the refund.
+    NotEnough,
+    /// 403 `USER_ACCOUNT_ABNORMAL`: the payer's account is closed or frozen.
+    UserAccountAbnormal,
+    /// 404 `RESOURCE_NOT_EXISTS`.
+    ResourceNotExists,
+    /// 404 `MCH_NOT_EXISTS`.
+    MchNotExists,
+    /// 429 `FREQUENCY_LIMITED`.
+    FrequencyLimited,
+    /// 500 `SYSTEM_ERROR`: retry with the same `out_refund_no` and parameters.
+    SystemError,
+}
+
+impl SandboxRefusal {
+    /// Every refusal, in the order of the table above.
+    pub const ALL: [SandboxRefusal; 10] = [
+        Self::ParamError,
+        Self::InvalidRequest,
+        Self::SignError,
+        Self::NoAuth,
+        Self::NotEnough,
+        Self::UserAccountAbnormal,
+        Self::ResourceNotExists,
+        Self::MchNotExists,
+        Self::FrequencyLimited,
+        Self::SystemError,
+    ];
+
+    /// WeChat Pay's `code`, e.g. `NOT_ENOUGH`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ParamError => "PARAM_ERROR",
+            Self::InvalidRequest => "INVALID_REQUEST",
+            Self::SignError => "SIGN_ERROR",
+            Self::NoAuth => "NO_AUTH",
+            Self::NotEnough => "NOT_ENOUGH",
+            Self::UserAccountAbnormal => "USER_ACCOUNT_ABNORMAL",
+            Self::ResourceNotExists => "RESOURCE_NOT_EXISTS",
+            Self::MchNotExists => "MCH_NOT_EXISTS",
+            Self::FrequencyLimited => "FREQUENCY_LIMITED",
+            Self::SystemError => "SYSTEM_ERROR",
+        }
+    }
+
+    /// The HTTP status WeChat Pay answers it with.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::ParamError | Self::InvalidRequest => 400,
+            Self::SignError => 401,
+            Self::NoAuth | Self::NotEnough | Self::UserAccountAbnormal => 403,
+            Self::ResourceNotExists | Self::MchNotExists => 404,
+            Self::FrequencyLimited => 429,
+            Self::SystemError => 500,
+        }
+    }
+
+    /// The refusal named by `code` (`NOT_ENOUGH`...), if it is one.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Self::ParamError => "参数错误",
+            Self::InvalidRequest => "请求参数符合参数格式，但不符合业务规则",
+            Self::SignError => "签名错误",
+            Self::NoAuth => "没有退款权限",
+            Self::NotEnough => "基本账户余额不足，请充值后重新发起",
+            Self::UserAccountAbnormal => "退款请求失败，用户账号注销或异常",
+            Self::ResourceNotExists => "资源不存在",
+            Self::MchNotExists => "商户号不存在",
+            Self::FrequencyLimited => "请求频率超过限制，请降低频率后重试",
+            Self::SystemError => "系统错误，请使用相同参数稍后重试",
+        }
+    }
+}
+
 /// A fault to inject into the next requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
@@ -162,6 +264,16 @@ pub enum SandboxFault {
     ProbeSignature,
     /// Process, and sign the response naming a key serial the client does not know.
     UnknownSerial,
+    /// Answer a request that passed the signature check with WeChat Pay's `refusal` (its
+    /// status and code, signed like every answer). With `after_processing` the request is
+    /// processed first (a refund is created) and the answer is still the error: the case of
+    /// "a 500 may hide an accepted refund, retry with the same `out_refund_no`".
+    Refusal {
+        /// Which error.
+        refusal: SandboxRefusal,
+        /// Process the request before answering the error.
+        after_processing: bool,
+    },
 }
 
 pub(crate) struct Keys {
@@ -390,6 +502,16 @@ impl Sandbox {
         };
         let mut shared = server::Shared::new(keys);
         shared.auto_succeed_after = options.auto_succeed_after_ms.map(Duration::from_millis);
+        shared.enforce_limits = options.enforce_limits;
+        shared.notify_speedup = match options.notify_retry_speedup {
+            None => 1000,
+            Some(0) => {
+                return Err(RefundError::config(
+                    "notify_retry_speedup must be at least 1",
+                ))
+            }
+            Some(n) => u64::from(n),
+        };
         let shared = Arc::new(shared);
         let http_port = if options.tls { 0 } else { options.port };
         let handler_shared = shared.clone();
@@ -580,6 +702,52 @@ impl Sandbox {
             .create_order_with(&out_trade_no, total, transaction_id)
     }
 
+    /// Seed a paid order of a sub-merchant (service-provider mode): refunding or querying it
+    /// under another `sub_mchid`, or none, is refused as WeChat Pay does. (An order seeded
+    /// without one belongs to whoever refunds it first.) Returns its `transaction_id`.
+    pub fn create_sub_merchant_order(
+        &self,
+        out_trade_no: String,
+        total: i64,
+        sub_mchid: String,
+        transaction_id: Option<String>,
+    ) -> Result<String> {
+        self.shared
+            .create_order_owned(&out_trade_no, total, transaction_id, Some(sub_mchid))
+    }
+
+    /// Move the sandbox clock `seconds` ahead (negative: back), e.g. a year to see an order
+    /// leave the refund window; returns the sandbox time (Unix seconds). It is business time
+    /// only (order age, refund spacing, create and success times): signatures keep the real
+    /// clock. Reset sets it back.
+    pub fn advance_clock(&self, seconds: i64) -> i64 {
+        self.shared.advance_clock(seconds)
+    }
+
+    /// The sandbox clock (Unix seconds): the real time plus every `advance_clock`.
+    pub fn clock(&self) -> i64 {
+        self.shared.clock()
+    }
+
+    /// Forget every order, refund (v3 and v2), logged request and fault, stop pending
+    /// notification retries and set the clock back (as `POST /sandbox/v1/reset`).
+    pub fn reset(&self) {
+        self.clear_faults();
+        self.shared.reset();
+    }
+
+    /// [`Self::set_refund_status`] of a sub-merchant's refund (`out_refund_no` is unique per
+    /// merchant, so two sub-merchants may both have an `R1`).
+    pub fn set_sub_merchant_refund_status(
+        &self,
+        out_refund_no: String,
+        sub_mchid: String,
+        status: RefundStatus,
+    ) -> Result<()> {
+        self.shared
+            .set_refund_status_of(&out_refund_no, Some(&sub_mchid), status)
+    }
+
     /// Records of every request received, in order.
     pub fn requests(&self) -> Vec<SandboxRequest> {
         self.shared
@@ -615,7 +783,9 @@ impl Sandbox {
     }
 
     /// Move a refund to `status` (SUCCESS, CLOSED, ABNORMAL, PROCESSING). When the refund has a
-    /// `notify_url`, a signed, encrypted notification is POSTed to it (retried on non-2xx).
+    /// `notify_url`, a signed, encrypted notification is POSTed to it (re-signed and retried
+    /// until answered 200 or 204). SUCCESS and CLOSED are final: moving a refund out of them
+    /// is refused (setting the same final status again re-sends the notification).
     pub fn set_refund_status(&self, out_refund_no: String, status: RefundStatus) -> Result<()> {
         self.shared.set_refund_status(&out_refund_no, status)
     }

@@ -2,8 +2,11 @@
 //! notifications and faults. Uses the crate's own signing, verification and encryption.
 
 use super::http::{Incoming, Outcome};
+use super::rules::{self, Problem};
 use super::time::rfc3339_cst;
-use super::{random_hex, stopping, Keys, SandboxFault, SandboxKeyMode, SandboxNotification};
+use super::{
+    random_hex, stopping, Keys, SandboxFault, SandboxKeyMode, SandboxNotification, SandboxRefusal,
+};
 use crate::config::ApiV3Key;
 use crate::crypto::{self, CryptoBackend, RsaPrivateKey};
 use crate::error::{RefundError, Result};
@@ -15,7 +18,7 @@ use crate::verify::{response_message, PROBE_PREFIX, TIMESTAMP_WINDOW_SECS};
 use base64::Engine;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -39,8 +42,32 @@ pub struct SandboxRequest {
 struct Order {
     transaction_id: String,
     total: i64,
+    /// Keys of its refunds in `State::refunds` (see `refund_key`).
     refunds: Vec<String>,
+    /// Whose order it is: `Some(Some(sub))` a sub-merchant's (service-provider mode),
+    /// `Some(None)` the merchant's own; `None` until the first v3 refund decides it (orders
+    /// seeded without a `sub_mchid`).
+    owner: Option<Option<String>>,
+    /// When it was paid, by the sandbox clock (refunds only within a year).
+    paid_at: i64,
 }
+
+/// The key of a refund: `out_refund_no` is unique per merchant (per sub-merchant in
+/// service-provider mode), not globally. `/` never occurs in an `out_refund_no`.
+fn refund_key(sub_mchid: Option<&str>, out_refund_no: &str) -> String {
+    match sub_mchid {
+        Some(sub) => format!("{sub}/{out_refund_no}"),
+        None => out_refund_no.to_string(),
+    }
+}
+
+/// A refund that no longer holds money of its order (PROTOCOL.md "Refund status").
+fn holds_money(r: &RefundRec) -> bool {
+    r.status != RefundStatus::Closed
+}
+
+/// Seconds in WeChat Pay's refund window ("交易时间超过一年的订单无法提交退款").
+const REFUND_WINDOW_SECS: i64 = 365 * 86_400;
 
 #[derive(Clone)]
 struct RefundRec {
@@ -69,6 +96,61 @@ pub(crate) struct State {
     refunds: HashMap<String, RefundRec>,
     pub requests: Vec<super::SandboxRequest>,
     seq: u64,
+    /// How far the sandbox clock (business time: order age, refund spacing, create and
+    /// success times) is ahead of the real one; signatures always use the real clock.
+    clock_offset: i64,
+}
+
+impl State {
+    fn clock(&self) -> i64 {
+        now() + self.clock_offset
+    }
+
+    /// The key of an existing refund named by `out_refund_no` (and `sub_mchid`): without a
+    /// `sub_mchid`, a merchant's own refund, else the only refund with that number (for the
+    /// control API; ambiguous when two sub-merchants used it).
+    fn find(&self, out_refund_no: &str, sub_mchid: Option<&str>) -> Option<String> {
+        let key = refund_key(sub_mchid, out_refund_no);
+        if self.refunds.contains_key(&key) {
+            return Some(key);
+        }
+        // v2 refunds are keyed by out_refund_no whatever their sub_mch_id.
+        match self.refunds.get(out_refund_no) {
+            Some(r) if sub_mchid.is_none() || r.sub_mchid.as_deref() == sub_mchid => {
+                return Some(out_refund_no.to_string())
+            }
+            _ => {}
+        }
+        if sub_mchid.is_some() {
+            return None;
+        }
+        let mut same = self
+            .refunds
+            .iter()
+            .filter(|(_, r)| r.out_refund_no == out_refund_no);
+        match (same.next(), same.next()) {
+            (Some((k, _)), None) => Some(k.clone()),
+            _ => None,
+        }
+    }
+
+    /// (live refunds, money they hold) of an order: CLOSED refunds free their amount and do
+    /// not count toward the 50-refund cap.
+    fn usage(&self, order: &Order) -> (usize, i64) {
+        let live = order
+            .refunds
+            .iter()
+            .filter_map(|k| self.refunds.get(k))
+            .filter(|r| holds_money(r));
+        live.fold((0, 0), |(n, sum), r| (n + 1, sum + r.refund))
+    }
+}
+
+/// Sliding one-second windows for the optional request limits.
+#[derive(Default)]
+struct Limits {
+    requests: VecDeque<std::time::Instant>,
+    failures: VecDeque<std::time::Instant>,
 }
 
 pub(crate) struct Shared {
@@ -87,6 +169,13 @@ pub(crate) struct Shared {
     pub faults_injected: AtomicUsize,
     pub v2: v2::V2Shared,
     toggle: AtomicUsize,
+    /// `SandboxOptions.enforce_limits`.
+    pub enforce_limits: bool,
+    /// `SandboxOptions.notify_retry_speedup`.
+    pub notify_speedup: u64,
+    /// Bumped by reset: deliveries of an older generation stop.
+    generation: AtomicU64,
+    limits: Mutex<Limits>,
 }
 
 /// A response about to be sent.
@@ -109,6 +198,33 @@ fn error_reply(status: u16, code: &str, message: &str, field: Option<&str>) -> R
     }
     Reply {
         status,
+        body: v.to_string().into_bytes(),
+    }
+}
+
+/// The answer of an injected refusal.
+fn refusal_reply(r: SandboxRefusal) -> Reply {
+    error_reply(r.status(), r.code(), r.message(), None)
+}
+
+/// WeChat Pay's error body, `detail` naming the field and the value received
+/// (PROTOCOL.md "Errors").
+fn problem_reply(p: Problem) -> Reply {
+    let mut v = json!({"code": p.code, "message": p.message});
+    if let Some(f) = &p.field {
+        let location = if f.starts_with("Wechatpay-") {
+            "header"
+        } else {
+            "body"
+        };
+        let mut detail = json!({"field": f, "location": location, "issue": p.message});
+        if let Some(value) = p.value {
+            detail["value"] = value;
+        }
+        v["detail"] = detail;
+    }
+    Reply {
+        status: p.status,
         body: v.to_string().into_bytes(),
     }
 }
@@ -276,12 +392,32 @@ impl Shared {
             faults_injected: AtomicUsize::new(0),
             v2: v2::V2Shared::new(),
             toggle: AtomicUsize::new(0),
+            enforce_limits: false,
+            notify_speedup: 1000,
+            generation: AtomicU64::new(0),
+            limits: Mutex::new(Limits::default()),
         }
     }
 
-    /// Forget every order, refund and logged request (the control API's reset).
+    /// Forget every order, refund and logged request, the v2 state, pending notification
+    /// retries and the clock's advance (the control API's reset).
     pub fn reset(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         *self.state() = State::default();
+        *self.limits.lock().unwrap_or_else(|p| p.into_inner()) = Limits::default();
+        self.v2.reset();
+    }
+
+    /// Move the sandbox clock `seconds` ahead (or back); returns its time now.
+    pub fn advance_clock(&self, seconds: i64) -> i64 {
+        let mut st = self.state();
+        st.clock_offset = st.clock_offset.saturating_add(seconds);
+        st.clock()
+    }
+
+    /// The sandbox clock (Unix seconds).
+    pub fn clock(&self) -> i64 {
+        self.state().clock()
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -299,7 +435,21 @@ impl Shared {
         total: i64,
         transaction_id: Option<String>,
     ) -> Result<String> {
+        self.create_order_owned(out_trade_no, total, transaction_id, None)
+    }
+
+    /// Seed an order; with `sub_mchid` it belongs to that sub-merchant only.
+    pub fn create_order_owned(
+        &self,
+        out_trade_no: &str,
+        total: i64,
+        transaction_id: Option<String>,
+        sub_mchid: Option<String>,
+    ) -> Result<String> {
         validate::out_trade_no("out_trade_no", out_trade_no)?;
+        if let Some(s) = &sub_mchid {
+            validate::mchid("sub_mchid", s)?;
+        }
         if let Some(t) = &transaction_id {
             if t.is_empty() || t.len() > 32 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err(RefundError::invalid(
@@ -329,12 +479,15 @@ impl Shared {
         }
         st.by_transaction
             .insert(transaction_id.clone(), out_trade_no.to_string());
+        let paid_at = st.clock();
         st.orders.insert(
             out_trade_no.to_string(),
             Order {
                 transaction_id: transaction_id.clone(),
                 total,
                 refunds: Vec::new(),
+                owner: sub_mchid.map(Some),
+                paid_at,
             },
         );
         Ok(transaction_id)
@@ -349,19 +502,13 @@ impl Shared {
 
     pub fn refunded_total(&self, out_trade_no: &str) -> i64 {
         let st = self.state();
-        st.orders.get(out_trade_no).map_or(0, |o| {
-            o.refunds
-                .iter()
-                .filter_map(|r| st.refunds.get(r))
-                .map(|r| r.refund)
-                .sum()
-        })
+        st.orders.get(out_trade_no).map_or(0, |o| st.usage(o).1)
     }
 
     pub fn abnormal_recipient(&self, out_refund_no: &str) -> Option<Vec<String>> {
-        self.state()
-            .refunds
-            .get(out_refund_no)
+        let st = self.state();
+        st.find(out_refund_no, None)
+            .and_then(|k| st.refunds.get(&k))
             .and_then(|r| r.recipient.clone())
             .map(|(a, b, c)| vec![a, b, c])
     }
@@ -371,66 +518,103 @@ impl Shared {
         out_refund_no: &str,
         status: RefundStatus,
     ) -> Result<()> {
+        self.set_refund_status_of(out_refund_no, None, status)
+    }
+
+    /// Move a refund (of `sub_mchid`, when given) to `status` and notify. SUCCESS and CLOSED
+    /// are final (PROTOCOL.md "Refund status"): nothing moves a refund out of them.
+    pub fn set_refund_status_of(
+        self: &std::sync::Arc<Self>,
+        out_refund_no: &str,
+        sub_mchid: Option<&str>,
+        status: RefundStatus,
+    ) -> Result<()> {
         if !status.is_known() {
             return Err(RefundError::invalid(
                 "status",
                 "must be a known refund status",
             ));
         }
-        let notify_url = {
+        let (key, notify_url) = {
             let mut st = self.state();
-            let r = st.refunds.get_mut(out_refund_no).ok_or_else(|| {
+            let clock = st.clock();
+            let key = st.find(out_refund_no, sub_mchid).ok_or_else(|| {
                 RefundError::invalid("out_refund_no", "no such refund in the sandbox")
             })?;
-            r.status = status.clone();
-            r.success_time = (status == RefundStatus::Success).then(now);
-            r.notify_url.clone()
+            let r = st.refunds.get_mut(&key).expect("found");
+            let fin = matches!(r.status, RefundStatus::Success | RefundStatus::Closed);
+            if fin && r.status != status {
+                return Err(RefundError::invalid(
+                    "status",
+                    format!(
+                        "the refund is {}, a final status: it cannot become {}",
+                        r.status.as_str(),
+                        status.as_str()
+                    ),
+                ));
+            }
+            if !(fin && r.status == status) {
+                r.status = status.clone();
+                r.success_time = (status == RefundStatus::Success).then_some(clock);
+            }
+            (key, r.notify_url.clone())
         };
         if let (Some(url), true) = (notify_url, status != RefundStatus::Processing) {
-            let n = self.notification(out_refund_no)?;
+            let (body, use_public) = self.notification_body(&key)?;
             let me = self.clone();
+            let generation = self.generation.load(Ordering::SeqCst);
             let handle = std::thread::Builder::new()
                 .name("wechatpay-sandbox-notify".into())
-                .spawn(move || me.deliver(&url, n))
+                .spawn(move || me.deliver(&url, &body, use_public, generation))
                 .map_err(|e| RefundError::config(format!("spawn notifier: {e}")))?;
-            self.senders
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(handle);
+            let mut all = self.senders.lock().unwrap_or_else(|p| p.into_inner());
+            all.retain(|h| !h.is_finished());
+            all.push(handle);
         }
-        self.v2_status_changed(out_refund_no, &status)?;
+        self.v2_status_changed(&key, &status)?;
         Ok(())
     }
 
-    /// POST a notification, retrying on non-2xx on WeChat Pay's schedule compressed 1000×
-    /// (15 s → 15 ms ... 6 h → 21.6 s, capped at 2 s here).
-    fn deliver(&self, url: &str, n: SandboxNotification) {
-        const SCHEDULE_MS: [u64; 15] = [
-            15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 2000, 2000, 2000, 2000, 2000, 2000,
-        ];
+    /// WeChat Pay's re-delivery schedule after a failed notification (PROTOCOL.md
+    /// "Callbacks"), in seconds: 24 h 4 m in all.
+    pub(crate) const RETRY_SCHEDULE_SECS: [u64; 15] = [
+        15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10_800, 10_800, 10_800, 21_600, 21_600,
+    ];
+
+    /// POST a notification, re-signed for every attempt (a fresh timestamp and nonce: a
+    /// re-delivery hours later must pass the receiver's 5-minute window), until the merchant
+    /// answers 200 or 204 (PROTOCOL.md: anything else is retried), on WeChat Pay's schedule
+    /// sped up `notify_speedup` times. A reset or stop ends the retries.
+    fn deliver(&self, url: &str, body: &[u8], use_public: bool, generation: u64) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(5)))
             .build()
             .new_agent();
-        for wait in std::iter::once(0).chain(SCHEDULE_MS) {
-            let mut slept = 0;
-            while slept < wait {
-                if stopping(&self.stopping) {
+        let speedup = self.notify_speedup.max(1);
+        let gone =
+            || stopping(&self.stopping) || self.generation.load(Ordering::SeqCst) != generation;
+        for wait_secs in std::iter::once(0).chain(Self::RETRY_SCHEDULE_SECS) {
+            let until =
+                std::time::Instant::now() + Duration::from_millis(wait_secs * 1000 / speedup);
+            while std::time::Instant::now() < until {
+                if gone() {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(5));
-                slept += 5;
             }
-            if stopping(&self.stopping) {
+            if gone() {
                 return;
             }
-            let mut req = agent.post(url);
-            for (k, v) in &n.headers {
+            let Ok(signed) = self.sign(body, use_public, now(), None) else {
+                return;
+            };
+            let mut req = agent.post(url).header("Content-Type", "application/json");
+            for (k, v) in &signed {
                 req = req.header(k, v);
             }
-            if let Ok(resp) = req.send(&n.body[..]) {
-                if resp.status().is_success() {
+            if let Ok(resp) = req.send(body) {
+                if matches!(resp.status().as_u16(), 200 | 204) {
                     self.delivered.fetch_add(1, Ordering::SeqCst);
                     return;
                 }
@@ -438,15 +622,32 @@ impl Shared {
         }
     }
 
+    /// The signed notification of a refund's current status, as it would be POSTed now.
     pub fn notification(&self, out_refund_no: &str) -> Result<SandboxNotification> {
-        let r = self
-            .state()
-            .refunds
-            .get(out_refund_no)
-            .cloned()
-            .ok_or_else(|| {
-                RefundError::invalid("out_refund_no", "no such refund in the sandbox")
-            })?;
+        self.notification_of(out_refund_no, None)
+    }
+
+    /// [`Self::notification`] of a sub-merchant's refund.
+    pub fn notification_of(
+        &self,
+        out_refund_no: &str,
+        sub_mchid: Option<&str>,
+    ) -> Result<SandboxNotification> {
+        let key = self.state().find(out_refund_no, sub_mchid).ok_or_else(|| {
+            RefundError::invalid("out_refund_no", "no such refund in the sandbox")
+        })?;
+        let (body, use_public) = self.notification_body(&key)?;
+        let signed = self.sign(&body, use_public, now(), None)?;
+        let mut headers: HashMap<String, String> = signed.into_iter().collect();
+        headers.insert("Content-Type".into(), "application/json".into());
+        Ok(SandboxNotification { headers, body })
+    }
+
+    /// The notification body of the refund at `key` and which kind of key signs it.
+    fn notification_body(&self, key: &str) -> Result<(Vec<u8>, bool)> {
+        let r = self.state().refunds.get(key).cloned().ok_or_else(|| {
+            RefundError::invalid("out_refund_no", "no such refund in the sandbox")
+        })?;
         let (event, summary) = match r.status {
             RefundStatus::Success => ("REFUND.SUCCESS", "退款成功"),
             RefundStatus::Abnormal => ("REFUND.ABNORMAL", "退款异常"),
@@ -524,10 +725,7 @@ impl Shared {
             SandboxKeyMode::Certificate => false,
             SandboxKeyMode::Both => self.toggle.fetch_add(1, Ordering::SeqCst) % 2 == 0,
         };
-        let signed = self.sign(&body, use_public, now(), None)?;
-        let mut headers: HashMap<String, String> = signed.into_iter().collect();
-        headers.insert("Content-Type".into(), "application/json".into());
-        Ok(SandboxNotification { headers, body })
+        Ok((body, use_public))
     }
 
     /// Signature headers for `body`, by the public key (`use_public`) or the platform certificate.
@@ -701,64 +899,63 @@ impl Shared {
             Ok(v) => v,
             Err(_) => return error_reply(400, "PARAM_ERROR", "请求体不是合法的JSON", None),
         };
+        if let Err(p) = rules::no_four_byte_chars(body).and_then(|()| rules::create_refund(&v)) {
+            return problem_reply(p);
+        }
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-        let Some(out_refund_no) = s("out_refund_no") else {
-            return error_reply(
-                400,
-                "PARAM_ERROR",
-                "缺少参数 out_refund_no",
-                Some("out_refund_no"),
-            );
-        };
-        let (Some(refund), Some(total)) = (
-            v.pointer("/amount/refund").and_then(Value::as_i64),
-            v.pointer("/amount/total").and_then(Value::as_i64),
-        ) else {
-            return error_reply(400, "PARAM_ERROR", "缺少参数 amount", Some("amount"));
-        };
-        if v.pointer("/amount/currency").and_then(Value::as_str) != Some("CNY") {
-            return error_reply(400, "PARAM_ERROR", "币种须为CNY", Some("amount.currency"));
-        }
-        if refund < 1 {
-            return error_reply(400, "PARAM_ERROR", "退款金额须大于0", Some("amount.refund"));
-        }
+        let out_refund_no = s("out_refund_no").expect("checked by the rules");
+        let amount = |k: &str| v["amount"][k].as_i64().expect("checked by the rules");
+        let (refund, total) = (amount("refund"), amount("total"));
+        let sub_mchid = s("sub_mchid");
         let mut st = self.state();
-        let out_trade_no = match (s("transaction_id"), s("out_trade_no")) {
-            (Some(t), _) => st.by_transaction.get(&t).cloned(),
-            (None, Some(o)) => Some(o),
-            (None, None) => {
-                return error_reply(
-                    400,
-                    "PARAM_ERROR",
-                    "transaction_id和out_trade_no必须二选一",
-                    Some("out_trade_no"),
-                )
-            }
+        let clock = st.clock();
+        // transaction_id wins when both are given (PROTOCOL.md).
+        let (order_field, out_trade_no) = match (s("transaction_id"), s("out_trade_no")) {
+            (Some(t), _) => ("transaction_id", st.by_transaction.get(&t).cloned()),
+            (None, o) => ("out_trade_no", o),
         };
-        let Some((order_tx, order_total, order_refunds)) = out_trade_no
-            .as_ref()
-            .and_then(|o| st.orders.get(o))
-            .map(|o| (o.transaction_id.clone(), o.total, o.refunds.clone()))
-        else {
+        let Some(order) = out_trade_no.as_ref().and_then(|o| st.orders.get(o)) else {
             return error_reply(404, "RESOURCE_NOT_EXISTS", "订单不存在", None);
         };
-        let out_trade_no = out_trade_no.expect("order found by it");
-        if let Some(existing) = st.refunds.get(&out_refund_no) {
-            // Same out_refund_no: the same refund, once. A different amount is a different request.
-            if existing.refund != refund || existing.out_trade_no != out_trade_no {
-                return error_reply(
+        let out_trade_no = out_trade_no.clone().expect("order found by it");
+        // An order is one merchant's: another sub-merchant cannot see (by its number) nor
+        // refund (by WeChat Pay's transaction_id) it.
+        if let Some(owner) = &order.owner {
+            if *owner != sub_mchid {
+                return if order_field == "transaction_id" {
+                    error_reply(403, "NO_AUTH", "没有退款权限：订单不属于该商户", None)
+                } else {
+                    error_reply(404, "RESOURCE_NOT_EXISTS", "订单不存在", None)
+                };
+            }
+        }
+        let key = refund_key(sub_mchid.as_deref(), &out_refund_no);
+        if let Some(existing) = st.refunds.get(&key) {
+            // Same out_refund_no: the same refund, once. Another request under its number
+            // is refused (v2 answers REFUND_FEE_MISMATCH).
+            let differs = if existing.out_trade_no != out_trade_no {
+                Some(order_field)
+            } else if existing.total != total {
+                Some("amount.total")
+            } else if existing.refund != refund {
+                Some("amount.refund")
+            } else {
+                None
+            };
+            if let Some(field) = differs {
+                return problem_reply(Problem::business(
                     400,
                     "INVALID_REQUEST",
-                    "同一商户退款单号的参数与原请求不一致",
-                    Some("amount.refund"),
-                );
+                    Some(field),
+                    format!("同一商户退款单号的参数与原请求不一致: {field}"),
+                ));
             }
             return Reply {
                 status: 200,
                 body: self.refund_json(existing),
             };
         }
-        if total != order_total {
+        if total != order.total {
             return error_reply(
                 400,
                 "INVALID_REQUEST",
@@ -766,15 +963,19 @@ impl Shared {
                 Some("amount.total"),
             );
         }
-        if order_refunds.len() >= 50 {
+        if clock - order.paid_at > REFUND_WINDOW_SECS {
+            return error_reply(
+                400,
+                "INVALID_REQUEST",
+                "订单已超过退款期限：交易时间超过一年的订单无法提交退款",
+                None,
+            );
+        }
+        let (live, refunded) = st.usage(order);
+        if live >= 50 {
             return error_reply(400, "INVALID_REQUEST", "部分退款次数超过50次", None);
         }
-        let refunded: i64 = order_refunds
-            .iter()
-            .filter_map(|r| st.refunds.get(r))
-            .map(|r| r.refund)
-            .sum();
-        if refunded + refund > order_total {
+        if refunded + refund > order.total {
             return error_reply(
                 400,
                 "INVALID_REQUEST",
@@ -782,35 +983,51 @@ impl Shared {
                 Some("amount.refund"),
             );
         }
+        if self.enforce_limits {
+            let last = order
+                .refunds
+                .iter()
+                .filter_map(|k| st.refunds.get(k))
+                .map(|r| r.create_time)
+                .max();
+            if last.is_some_and(|t| clock - t < 60) {
+                return error_reply(
+                    429,
+                    "FREQUENCY_LIMITED",
+                    "同一笔订单多次退款的请求需相隔1分钟",
+                    None,
+                );
+            }
+        }
+        let order_tx = order.transaction_id.clone();
         st.seq += 1;
         let rec = RefundRec {
             refund_id: format!("5030{:015}{:010}", now(), st.seq),
             out_refund_no: out_refund_no.clone(),
             out_trade_no: out_trade_no.clone(),
             transaction_id: order_tx,
-            sub_mchid: s("sub_mchid"),
+            sub_mchid: sub_mchid.clone(),
             refund,
             total,
             from: v.pointer("/amount/from").cloned().unwrap_or(json!([])),
             status: RefundStatus::Processing,
             channel: "ORIGINAL",
             user_received_account: "支付用户零钱".into(),
-            funds_account: s("funds_account").unwrap_or_else(|| "AVAILABLE".into()),
-            create_time: now(),
+            funds_account: s("funds_account")
+                .unwrap_or_else(|| rules::DEFAULT_FUNDS_ACCOUNT.into()),
+            create_time: clock,
             success_time: None,
             notify_url: s("notify_url"),
             recipient: None,
         };
         let body = self.refund_json(&rec);
-        st.orders
-            .get_mut(&out_trade_no)
-            .expect("order")
-            .refunds
-            .push(out_refund_no.clone());
-        st.refunds.insert(out_refund_no.clone(), rec);
+        let order = st.orders.get_mut(&out_trade_no).expect("order");
+        order.refunds.push(key.clone());
+        order.owner.get_or_insert(sub_mchid);
+        st.refunds.insert(key.clone(), rec);
         drop(st);
         if let Some(after) = self.auto_succeed_after {
-            self.succeed_later(out_refund_no, after);
+            self.succeed_later(key, after);
         }
         Reply { status: 200, body }
     }
@@ -853,128 +1070,189 @@ impl Shared {
     }
 
     fn query(&self, out_refund_no: &str, sub_mchid: Option<&str>) -> Reply {
+        if let Err(e) = validate::query_refund(out_refund_no, sub_mchid) {
+            return problem_reply(match e {
+                RefundError::InvalidInput { field, reason } => Problem::param(field, None, reason),
+                e => Problem::param("out_refund_no", None, e.to_string()),
+            });
+        }
         let st = self.state();
-        match st.refunds.get(out_refund_no) {
-            Some(r)
-                if r.sub_mchid.as_deref() == sub_mchid
-                    || sub_mchid.is_none() && r.sub_mchid.is_none() =>
-            {
-                Reply {
+        // Only the merchant's own refunds: another sub-merchant's is not found.
+        match st.refunds.get(&refund_key(sub_mchid, out_refund_no)) {
+            Some(r) if r.sub_mchid.as_deref() == sub_mchid => Reply {
+                status: 200,
+                body: self.refund_json(r),
+            },
+            _ => match st.refunds.get(out_refund_no) {
+                // A v2 refund (keyed by its number alone) of this merchant.
+                Some(r) if r.sub_mchid.as_deref() == sub_mchid => Reply {
                     status: 200,
                     body: self.refund_json(r),
-                }
-            }
-            _ => error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None),
+                },
+                _ => error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None),
+            },
         }
     }
 
     fn apply_abnormal(&self, refund_id: &str, headers: &[(String, String)], body: &[u8]) -> Reply {
-        let serial = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("Wechatpay-Serial"))
-            .map(|(_, v)| v.clone());
-        // Any live key may be named (the fields were encrypted with it), not only the newest.
-        let key: Arc<RsaPrivateKey> = match serial.as_deref() {
-            None => {
-                return error_reply(
-                    400,
-                    "PARAM_ERROR",
-                    "缺少Wechatpay-Serial",
-                    Some("Wechatpay-Serial"),
-                )
-            }
-            Some(s) => {
-                let live = self.keys.live();
-                let public = live
-                    .public_keys
-                    .iter()
-                    .find(|w| w.id == s)
-                    .map(|w| w.key.clone());
-                let platform = || {
-                    live.platforms
-                        .iter()
-                        .find(|p| {
-                            crypto::der::normalize_hex(s) == crypto::der::normalize_hex(&p.serial)
-                        })
-                        .map(|p| p.key.clone())
-                };
-                match public.or_else(platform) {
-                    Some(k) => k,
-                    None => {
-                        return error_reply(
-                            400,
-                            "PARAM_ERROR",
-                            "Wechatpay-Serial 不是有效的微信支付公钥或平台证书",
-                            Some("Wechatpay-Serial"),
-                        )
-                    }
-                }
-            }
+        let v: Value = match serde_json::from_slice::<Value>(body) {
+            Ok(v) if v.is_object() => v,
+            _ => return error_reply(400, "PARAM_ERROR", "请求体不是合法的JSON", None),
         };
-        let v: Value = match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(_) => return error_reply(400, "PARAM_ERROR", "请求体不是合法的JSON", None),
-        };
+        if let Err(p) = rules::no_four_byte_chars(body) {
+            return problem_reply(p);
+        }
         let s = |f: &str| v.get(f).and_then(Value::as_str).map(str::to_string);
-        let mut st = self.state();
-        let Some(rec) = st.refunds.values_mut().find(|r| r.refund_id == refund_id) else {
-            return error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None);
+        let param = |f: &str, issue: &str| problem_reply(Problem::param(f, v.get(f), issue));
+        let Some(out_refund_no) = s("out_refund_no") else {
+            return param("out_refund_no", "is required");
         };
-        if s("out_refund_no").as_deref() != Some(rec.out_refund_no.as_str()) {
-            return error_reply(
-                400,
-                "PARAM_ERROR",
-                "out_refund_no 与退款单不一致",
-                Some("out_refund_no"),
+        if validate::out_refund_no("out_refund_no", &out_refund_no).is_err() {
+            return param(
+                "out_refund_no",
+                "只能是数字、大小写字母_-|*@，不超过64个字节",
             );
         }
-        if rec.status != RefundStatus::Abnormal {
-            return error_reply(400, "INVALID_REQUEST", "退款单状态不是退款异常", None);
+        let sub_mchid = s("sub_mchid");
+        if let Some(sub) = &sub_mchid {
+            if validate::mchid("sub_mchid", sub).is_err() {
+                return param("sub_mchid", "must be digits");
+            }
         }
-        let decrypt = |field: &str| -> std::result::Result<String, Reply> {
-            let bad = || {
-                error_reply(
-                    400,
-                    "PARAM_ERROR",
-                    &format!("{field} 解密失败"),
-                    Some(field),
-                )
+        let kind = s("type");
+        let to_user = match kind.as_deref() {
+            Some("USER_BANK_CARD") => true,
+            Some("MERCHANT_BANK_CARD") => false,
+            _ => return param("type", "须为 USER_BANK_CARD 或 MERCHANT_BANK_CARD"),
+        };
+        let bank = if to_user {
+            let Some(bank_type) = s("bank_type") else {
+                return param("bank_type", "退款至用户时必填");
             };
+            match rules::bank_name(&bank_type) {
+                Some(name) => Some((bank_type, name)),
+                None => {
+                    return param(
+                        "bank_type",
+                        "仅支持招行、交通银行、农行、建行、工商、中行、平安、浦发、中信、光大、民生、兴业、广发、邮储、宁波银行的借记卡",
+                    )
+                }
+            }
+        } else {
+            None
+        };
+        // The fields to the user's card are encrypted: only then must Wechatpay-Serial name
+        // the key they were encrypted with.
+        let key: Option<Arc<RsaPrivateKey>> = if to_user {
+            let serial = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("Wechatpay-Serial"))
+                .map(|(_, v)| v.clone());
+            let Some(s) = serial else {
+                return problem_reply(Problem::param(
+                    "Wechatpay-Serial",
+                    None,
+                    "缺少Wechatpay-Serial：请求含加密字段时必填",
+                ));
+            };
+            // Any live key may be named (the fields were encrypted with it), not only the newest.
+            let live = self.keys.live();
+            let public = live
+                .public_keys
+                .iter()
+                .find(|w| w.id == s)
+                .map(|w| w.key.clone());
+            let platform = || {
+                live.platforms
+                    .iter()
+                    .find(|p| {
+                        crypto::der::normalize_hex(&s) == crypto::der::normalize_hex(&p.serial)
+                    })
+                    .map(|p| p.key.clone())
+            };
+            match public.or_else(platform) {
+                Some(k) => Some(k),
+                None => {
+                    return problem_reply(Problem::param(
+                        "Wechatpay-Serial",
+                        Some(&json!(s)),
+                        "不是有效的微信支付公钥或平台证书",
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        let decrypt = |field: &str| -> std::result::Result<String, Reply> {
+            let bad = || param(field, "退款至用户时必填，须为用微信支付公钥加密的密文");
             let ct = base64::engine::general_purpose::STANDARD
                 .decode(s(field).ok_or_else(bad)?)
                 .map_err(|_| bad())?;
+            let key = key.as_ref().ok_or_else(bad)?;
             let plain = key.oaep_sha1_decrypt(&ct).map_err(|_| bad())?;
             String::from_utf8(plain.to_vec()).map_err(|_| bad())
         };
-        match s("type").as_deref() {
-            Some("USER_BANK_CARD") => {
-                let Some(bank_type) = s("bank_type") else {
-                    return error_reply(400, "PARAM_ERROR", "缺少 bank_type", Some("bank_type"));
-                };
+        let recipient = match bank {
+            Some((bank_type, bank_name)) => {
                 let account = match decrypt("bank_account") {
                     Ok(a) => a,
                     Err(r) => return r,
                 };
+                if account.len() < 8
+                    || account.len() > 32
+                    || !account.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return param("bank_account", "银行卡号须为8到32位数字");
+                }
                 let name = match decrypt("real_name") {
                     Ok(n) => n,
                     Err(r) => return r,
                 };
+                if name.trim().is_empty() {
+                    return param("real_name", "收款用户姓名不能为空");
+                }
+                Some((bank_type, bank_name, account, name))
+            }
+            None => None,
+        };
+        let mut st = self.state();
+        let Some(key) = st
+            .refunds
+            .iter()
+            .find(|(_, r)| r.refund_id == refund_id)
+            .map(|(k, _)| k.clone())
+        else {
+            return error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None);
+        };
+        let rec = st.refunds.get_mut(&key).expect("found");
+        // Service-provider mode names the sub-merchant ("服务商模式下必须传递此参数"); a
+        // direct merchant has none.
+        match (&rec.sub_mchid, &sub_mchid) {
+            (Some(_), None) => return param("sub_mchid", "服务商模式下必须传递此参数"),
+            (None, Some(_)) => return param("sub_mchid", "直连商户的退款单不接受 sub_mchid"),
+            (Some(a), Some(b)) if a != b => {
+                return error_reply(404, "RESOURCE_NOT_EXISTS", "退款单不存在", None)
+            }
+            _ => {}
+        }
+        if out_refund_no != rec.out_refund_no {
+            return param("out_refund_no", "out_refund_no 与退款单不一致");
+        }
+        if rec.status != RefundStatus::Abnormal {
+            return error_reply(400, "INVALID_REQUEST", "退款单状态不是退款异常", None);
+        }
+        match recipient {
+            Some((bank_type, bank_name, account, name)) => {
+                // {银行名称}{卡类型}{卡尾号} (seed), e.g. 工商银行借记卡1234.
                 let tail = &account[account.len().saturating_sub(4)..];
-                rec.user_received_account = format!("{bank_type}借记卡{tail}");
+                rec.user_received_account = format!("{bank_name}借记卡{tail}");
                 rec.channel = "OTHER_BANKCARD";
                 rec.recipient = Some((bank_type, account, name));
             }
-            Some("MERCHANT_BANK_CARD") => {
-                rec.user_received_account = "商户基本账户".into();
-                rec.channel = "OTHER_BALANCE";
-            }
-            _ => {
-                return error_reply(
-                    400,
-                    "PARAM_ERROR",
-                    "type 须为 USER_BANK_CARD 或 MERCHANT_BANK_CARD",
-                    Some("type"),
-                )
+            None => {
+                // To the merchant's settlement bank account (seed: 退款至交易商户银行账户).
+                rec.user_received_account = "商户结算银行账户".into();
+                rec.channel = "OTHER_BANKCARD";
             }
         }
         rec.status = RefundStatus::Processing;
@@ -1041,6 +1319,51 @@ impl Shared {
             r.status = status;
         }
     }
+    /// With `enforce_limits`: 429 beyond 150 requests, or 6 failing ones, in the last second
+    /// (PROTOCOL.md "Limits"; the seed's 150qps and "错误或无效请求频率限制:6qps").
+    fn limited(&self) -> Option<Reply> {
+        if !self.enforce_limits {
+            return None;
+        }
+        let now = std::time::Instant::now();
+        let second = Duration::from_secs(1);
+        let mut guard = self.limits.lock().unwrap_or_else(|p| p.into_inner());
+        let l = &mut *guard;
+        for q in [&mut l.requests, &mut l.failures] {
+            while q.front().is_some_and(|t| now.duration_since(*t) >= second) {
+                q.pop_front();
+            }
+        }
+        if l.failures.len() >= 6 {
+            return Some(error_reply(
+                429,
+                "FREQUENCY_LIMITED",
+                "错误或无效请求过多，请检查业务后降低频率重试",
+                None,
+            ));
+        }
+        if l.requests.len() >= 150 {
+            return Some(error_reply(
+                429,
+                "FREQUENCY_LIMITED",
+                "请求频率超过限制(150次/秒)，请降低频率后重试",
+                None,
+            ));
+        }
+        l.requests.push_back(now);
+        None
+    }
+
+    /// Count a failing answer toward the 6-failing-a-second limit.
+    fn failed(&self) {
+        if self.enforce_limits {
+            let mut l = self.limits.lock().unwrap_or_else(|p| p.into_inner());
+            if l.failures.len() < 1000 {
+                l.failures.push_back(std::time::Instant::now());
+            }
+        }
+    }
+
     fn next_fault(&self) -> Option<SandboxFault> {
         if let Some(f) = self
             .faults
@@ -1069,9 +1392,8 @@ impl Shared {
         } = request;
         // The control API: its own prefix, never signed, never logged, never faulted.
         if url.starts_with(super::control::PREFIX) {
-            let path = url.split('?').next().unwrap_or_default();
             let (status, body) = match self.sandbox.get().and_then(std::sync::Weak::upgrade) {
-                Some(sb) => super::control::handle(&sb, &method, path, &body),
+                Some(sb) => super::control::handle(&sb, &method, &url, &body),
                 None => (503, br#"{"message":"the sandbox is stopping"}"#.to_vec()),
             };
             return Outcome::Respond {
@@ -1098,9 +1420,31 @@ impl Shared {
                 "请求频率超过限制，请降低频率后重试",
                 None,
             ),
-            _ => match self.authenticate(&method, &url, &headers, &body) {
+            // A business refusal answers a request that passed the signature check.
+            Some(SandboxFault::Refusal {
+                refusal,
+                after_processing,
+            }) => match self.authenticate(&method, &url, &headers, &body) {
                 Err(r) => r,
-                Ok(()) => self.route(&method, &url, &headers, &body),
+                Ok(()) => {
+                    if *after_processing {
+                        let _ = self.route(&method, &url, &headers, &body);
+                    }
+                    refusal_reply(*refusal)
+                }
+            },
+            _ => match self.limited() {
+                Some(r) => r,
+                None => {
+                    let r = match self.authenticate(&method, &url, &headers, &body) {
+                        Err(r) => r,
+                        Ok(()) => self.route(&method, &url, &headers, &body),
+                    };
+                    if r.status >= 400 {
+                        self.failed();
+                    }
+                    r
+                }
             },
         };
         match &fault {

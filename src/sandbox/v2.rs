@@ -86,6 +86,16 @@ impl V2Shared {
         self.meta.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Forget the v2 refunds' notify URLs and accounts and the queued v2 errors (the control
+    /// API's reset; the listener and its credentials stay).
+    pub fn reset(&self) {
+        self.meta().clear();
+        self.errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// Join the listener and its connections (the stop flag is already set).
     pub fn stop(&self) {
         let server = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -22,7 +22,9 @@ def lifecycle(sb, client):
     r = client.query_refund(no, None)
     r = client.apply_abnormal_refund(wr.AbnormalRefundRequest(
         refund_id=r.refund_id, out_refund_no=no, kind=wr.AbnormalRefundKind.MERCHANT_BANK_CARD))
-    assert r.status == wr.RefundStatus.PROCESSING and r.channel == wr.RefundChannel.OTHER_BALANCE
+    # To the merchant's settlement bank account (seed): another bank card.
+    assert r.status == wr.RefundStatus.PROCESSING and r.channel == wr.RefundChannel.OTHER_BANKCARD
+    assert r.user_received_account == "商户结算银行账户"
     sb.set_refund_status(no, wr.RefundStatus.SUCCESS)
     notes = [client.parse_notification(n.headers, n.body) for n in (sb.notification(no), sb.notification(no))]
     for note in notes:
@@ -144,6 +146,60 @@ def test_faults_are_consumed_in_order(sandbox):
     assert ei.value.status == 404
     assert wr.SandboxFault.DELAY(millis=5) == wr.SandboxFault.DELAY(millis=5)
     assert wr.SandboxFault.DELAY(millis=5) != wr.SandboxFault.DELAY(millis=6)
+
+
+def test_wechat_pay_refusals_can_be_injected(sandbox):
+    client = wr.RefundClient(wr.ClientConfig(**_cfg_args(sandbox, max_attempts=1)))
+    order = unique("T")
+    sandbox.create_order(order, 1000)
+
+    def refund(no):
+        return client.create_refund(wr.CreateRefundRequest(
+            out_trade_no=order, out_refund_no=no, amount=wr.RefundAmountInput(refund=100, total=1000)))
+
+    for refusal, status, code in [(wr.SandboxRefusal.NOT_ENOUGH, 403, "NOT_ENOUGH"),
+                                  (wr.SandboxRefusal.USER_ACCOUNT_ABNORMAL, 403, "USER_ACCOUNT_ABNORMAL"),
+                                  (wr.SandboxRefusal.MCH_NOT_EXISTS, 404, "MCH_NOT_EXISTS")]:
+        sandbox.inject_fault(wr.SandboxFault.REFUSAL(refusal=refusal, after_processing=False), 1)
+        with pytest.raises(wr.RefundError.Api) as ei:
+            refund(order + "-a")
+        assert (ei.value.status, ei.value.code) == (status, code)
+    assert sandbox.refunded_total(order) == 0
+    # After processing: the error hides an accepted refund; the same number again is that refund.
+    sandbox.inject_fault(wr.SandboxFault.REFUSAL(refusal=wr.SandboxRefusal.SYSTEM_ERROR, after_processing=True), 1)
+    with pytest.raises(wr.RefundError.Api) as ei:
+        refund(order + "-b")
+    assert ei.value.status == 500
+    assert sandbox.refunded_total(order) == 100
+    assert refund(order + "-b").amount.refund == 100
+    assert sandbox.refunded_total(order) == 100
+
+
+def test_sub_merchant_orders_and_the_clock():
+    sb = wr.Sandbox.start_with(wr.SandboxOptions(enforce_limits=True, notify_retry_speedup=100))
+    try:
+        client = wr.RefundClient(sb.client_config())
+        order = unique("T")
+        sb.create_sub_merchant_order(order, 1000, "1900000109", None)
+        req = wr.CreateRefundRequest(out_trade_no=order, out_refund_no=order + "-1",
+                                     amount=wr.RefundAmountInput(refund=100, total=1000))
+        with pytest.raises(wr.RefundError.Api) as ei:
+            client.create_refund(req)                       # not the merchant's own order
+        assert ei.value.status == 404
+        req.sub_mchid = "1900000109"
+        client.create_refund(req)
+        req.out_refund_no = order + "-2"
+        with pytest.raises(wr.RefundError.Api) as ei:
+            client.create_refund(req)                       # one minute between refunds of an order
+        assert (ei.value.status, ei.value.code) == (429, "FREQUENCY_LIMITED")
+        sb.advance_clock(366 * 86400)
+        with pytest.raises(wr.RefundError.Api) as ei:
+            client.create_refund(req)                       # paid more than a year ago
+        assert (ei.value.status, ei.value.code) == (400, "INVALID_REQUEST")
+        sb.reset()
+        assert sb.refund_count(order) == 0 and abs(sb.clock() - sb.advance_clock(0)) < 2
+    finally:
+        sb.stop()
 
 
 def _cfg_args(sb, **options):

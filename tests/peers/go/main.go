@@ -112,6 +112,32 @@ func main() {
 	apiErr, ok := err.(*core.APIError)
 	check(ok && apiErr.StatusCode == 404, "unknown order: the SDK's APIError with 404 (%s)", short(err))
 
+	// What WeChat Pay refuses, the sandbox refuses (issue 25): the SDK validates nothing.
+	amount := &refunddomestic.AmountReq{Refund: core.Int64(100), Total: core.Int64(10000), Currency: core.String("CNY")}
+	_, _, err = svc.Create(ctx, refunddomestic.CreateRequest{
+		OutTradeNo: core.String("T20261124001"), OutRefundNo: core.String("R-peer-url"), Amount: amount,
+		NotifyUrl: core.String("https://merchant.example.com/notify?order=1"),
+	})
+	apiErr, ok = err.(*core.APIError)
+	check(ok && apiErr.StatusCode == 400 && apiErr.Code == "PARAM_ERROR" && strings.Contains(apiErr.Body, "notify_url"),
+		"notify_url with a query: 400 PARAM_ERROR naming notify_url (%s)", short(err))
+	s, _ = control(base, "POST", "/sandbox/v1/faults", map[string]interface{}{"fault": "NOT_ENOUGH", "count": 1})
+	check(s == 201, "NOT_ENOUGH injected through the control API")
+	_, _, err = svc.Create(ctx, refunddomestic.CreateRequest{
+		OutTradeNo: core.String("T20261124001"), OutRefundNo: core.String("R-peer-403"), Amount: amount,
+	})
+	apiErr, ok = err.(*core.APIError)
+	check(ok && apiErr.StatusCode == 403 && apiErr.Code == "NOT_ENOUGH", "injected 403 NOT_ENOUGH (%s)", short(err))
+	s, _ = control(base, "POST", "/sandbox/v1/faults", map[string]interface{}{"fault": "SYSTEM_ERROR", "after_processing": true})
+	check(s == 201, "SYSTEM_ERROR after processing injected")
+	_, _, err = svc.Create(ctx, refunddomestic.CreateRequest{
+		OutTradeNo: core.String("T20261124001"), OutRefundNo: core.String("R-peer-500"), Amount: amount,
+	})
+	apiErr, ok = err.(*core.APIError)
+	check(ok && apiErr.StatusCode == 500, "injected 500 SYSTEM_ERROR (%s)", short(err))
+	hidden, _, err := svc.QueryByOutRefundNo(ctx, refunddomestic.QueryByOutRefundNoRequest{OutRefundNo: core.String("R-peer-500")})
+	check(err == nil && *hidden.Amount.Refund == 100, "the 500 hid an accepted refund (%s)", short(err))
+
 	// Abnormal refund, bank fields encrypted by the SDK's own helper.
 	s, _ = control(base, "POST", "/sandbox/v1/refunds/"+url.PathEscape(no)+"/status", map[string]string{"status": "ABNORMAL"})
 	check(s == 200, "refund made ABNORMAL through the control API")
