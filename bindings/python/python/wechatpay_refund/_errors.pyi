@@ -49,6 +49,7 @@ class RefundError(Exception):
         detail_location: str | None
         request_id: str | None
         retryable: bool
+        retry_after_ms: int | None
         def __init__(
             self,
             status: int,
@@ -59,6 +60,7 @@ class RefundError(Exception):
             detail_location: str | None,
             request_id: str | None,
             retryable: bool,
+            retry_after_ms: int | None,
         ) -> None: ...
 
     class Transport(RefundError):
@@ -108,6 +110,7 @@ class RefundError(Exception):
         err_code: str | None
         err_code_des: str | None
         retryable: bool
+        retry_after_ms: int | None
         def __init__(
             self,
             return_code: str,
@@ -115,4 +118,5 @@ class RefundError(Exception):
             err_code: str | None,
             err_code_des: str | None,
             retryable: bool,
+            retry_after_ms: int | None,
         ) -> None: ...
