@@ -426,7 +426,7 @@ impl Shared {
                         .map(|c| c.as_ref() == expected_cert);
                     let index = self.record(&method, &path);
                     let is_refund = path.split('?').next() == Some(crate::v2::request::REFUND_PATH);
-                    if is_refund && has_cert != Some(true) {
+                    if is_refund && has_cert.is_none() {
                         // No client certificate on the mutual-TLS call: WeChat Pay does not
                         // answer (a peer SDK sees the connection closed), nothing is processed.
                         self.answered(index, 0);
