@@ -563,10 +563,13 @@ fn v2_configuration_refuses_what_it_cannot_honour() {
     assert!(c.user_agent.starts_with("wechatpay-refund/"));
 }
 
+/// What a transport saw of one request: URL, User-Agent, body.
+type Seen = (String, Option<String>, Vec<u8>);
+
 /// Answers by URL: a 502 from the primary host, the good answer from the backup.
 struct ByHost {
     primary: String,
-    seen: Mutex<Vec<(String, Option<String>, Vec<u8>)>>,
+    seen: Mutex<Vec<Seen>>,
 }
 
 impl HttpTransport for ByHost {
