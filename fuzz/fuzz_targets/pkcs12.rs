@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (password, der) = match (flags & 1 != 0, rest.iter().position(|b| *b == 0x1f)) {
-        (true, Some(i)) => (String::from_utf8_lossy(&rest[..i]).into_owned(), &rest[i + 1..]),
+        (true, Some(i)) => (
+            String::from_utf8_lossy(&rest[..i]).into_owned(),
+            &rest[i + 1..],
+        ),
         _ => (V2_MCH_ID.to_owned(), rest),
     };
     let no_secret = |e: &RefundError| {

@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
     // The parser alone: a parsed document writes back to the same fields.
     let parsed = xml::parse("fuzz", body);
     if let Ok(f) = &parsed {
-        let pairs: Vec<(&str, &str)> = f.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = f
+            .fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let again = xml::parse("fuzz", &xml::write_root(&f.root, &pairs, flags & 16 == 0))
             .expect("what the writer writes, the parser reads");
         assert_eq!(again.fields, f.fields, "write → parse round trip");
@@ -44,8 +48,10 @@ fuzz_target!(|data: &[u8]| {
             let mut fields = f.fields.clone();
             fields.remove("sign");
             let s = sign::sign(backend, st, &fields, V2_API_KEY);
-            let mut pairs: Vec<(&str, &str)> =
-                fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let mut pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             pairs.push(("sign", &s));
             xml::write(&pairs, flags & 16 == 0)
         }
@@ -60,14 +66,30 @@ fuzz_target!(|data: &[u8]| {
         assert!(
             matches!(
                 e,
-                RefundError::Decode { .. } | RefundError::Signature { .. } | RefundError::V2Api { .. }
+                RefundError::Decode { .. }
+                    | RefundError::Signature { .. }
+                    | RefundError::V2Api { .. }
             ),
             "{e:?}"
         );
-        let _ = (e.to_string(), format!("{e:?}"), e.is_retryable(), e.retry_after_ms());
-        if let RefundError::V2Api { err_code, retryable, retry_after_ms, .. } = e {
-            assert!(retry_after_ms.is_none() || *retryable, "a wait only for retryable codes");
-            assert!(err_code.as_deref() != Some("") , "no empty err_code");
+        let _ = (
+            e.to_string(),
+            format!("{e:?}"),
+            e.is_retryable(),
+            e.retry_after_ms(),
+        );
+        if let RefundError::V2Api {
+            err_code,
+            retryable,
+            retry_after_ms,
+            ..
+        } = e
+        {
+            assert!(
+                retry_after_ms.is_none() || *retryable,
+                "a wait only for retryable codes"
+            );
+            assert!(err_code.as_deref() != Some(""), "no empty err_code");
         }
     };
     if flags & 4 == 0 {
