@@ -61,7 +61,8 @@ def seeds():
     ver = load("verification.json")
     notif = load("notification.json")
     signing = load("signing.json")
-    out = {"parse_refund_response": [], "parse_notification": [], "headers": [], "key_parsing": []}
+    out = {"parse_refund_response": [], "parse_notification": [], "headers": [], "key_parsing": [],
+           "v2_xml": [], "v2_notification": []}
 
     # parse_refund_response: [flags][status u16 BE] HEAD \n\n BODY
     r = out["parse_refund_response"]
@@ -133,6 +134,62 @@ def seeds():
         "PUB_KEY_ID_0119000000012026112300000000000001", "", "", "http://127.0.0.1:8080", "https://backup.example", "agent/1",
     ]).encode())
     k.append(bytes([6 | 0x80]) + "\x1f".join(["19", "AB", "", "short"]).encode())
+
+    # v2_xml: [flags] BODY (flags: 1 re-signed by the harness, 2 HMAC, 4 query, 8 pure Rust, 16 no CDATA)
+    v2 = load("v2.json")
+    x = out["v2_xml"]
+    answer = (
+        "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg>"
+        "<appid><![CDATA[wx2421b1c4370ec43b]]></appid><mch_id><![CDATA[10000100]]></mch_id>"
+        "<nonce_str><![CDATA[NfsMFbUFpdbEhPXP]]></nonce_str><sign><![CDATA[B7274EB9F8925EB93100DD2085FA56C0]]></sign>"
+        "<result_code><![CDATA[SUCCESS]]></result_code><transaction_id><![CDATA[4008450740201411110005820873]]></transaction_id>"
+        "<out_trade_no><![CDATA[1415757673]]></out_trade_no><out_refund_no><![CDATA[1415701182]]></out_refund_no>"
+        "<refund_id><![CDATA[2008450740201411110000174436]]></refund_id><refund_fee>1</refund_fee><total_fee>1</total_fee>"
+        "<coupon_refund_count>1</coupon_refund_count><coupon_type_0>CASH</coupon_type_0>"
+        "<coupon_refund_id_0>C0</coupon_refund_id_0><coupon_refund_fee_0>1</coupon_refund_fee_0></xml>"
+    )
+    for flags in (0, 1, 3, 9, 17):
+        x.append(bytes([flags]) + answer.encode())
+    query = (
+        "<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code><appid>wx2421b1c4370ec43b</appid>"
+        "<mch_id>10000100</mch_id><transaction_id>4008450740201411110005820873</transaction_id>"
+        "<out_trade_no>1415757673</out_trade_no><total_fee>100</total_fee><refund_count>2</refund_count>"
+        "<total_refund_count>2</total_refund_count>"
+        "<out_refund_no_0>R1</out_refund_no_0><refund_id_0>1</refund_id_0><refund_fee_0>10</refund_fee_0>"
+        "<refund_status_0>SUCCESS</refund_status_0><refund_channel_0>ORIGINAL</refund_channel_0>"
+        "<refund_recv_accout_0>支付用户的零钱</refund_recv_accout_0><refund_success_time_0>2026-11-24 20:00:00</refund_success_time_0>"
+        "<coupon_refund_count_0>1</coupon_refund_count_0><coupon_refund_id_0_0>C</coupon_refund_id_0_0><coupon_refund_fee_0_0>1</coupon_refund_fee_0_0>"
+        "<out_refund_no_1>R2</out_refund_no_1><refund_id_1>2</refund_id_1><refund_fee_1>+5</refund_fee_1>"
+        "<refund_status_1>CHANGE</refund_status_1></xml>"
+    )
+    x.append(bytes([5]) + query.encode())
+    x.append(bytes([7]) + query.encode())
+    fail = ("<xml><return_code>SUCCESS</return_code><result_code>FAIL</result_code><err_code>INVALID_REQ_TOO_MUCH</err_code>"
+            "<err_code_des>无效请求过多</err_code_des><mch_id>10000100</mch_id></xml>")
+    x.append(bytes([1]) + fail.encode())
+    x.append(bytes([1]) + fail.replace("<err_code>INVALID_REQ_TOO_MUCH</err_code>", "").encode())
+    x.append(bytes([0]) + b"<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[invalid refund_fee]]></return_msg></xml>")
+    x.append(bytes([0]) + b"<?xml version=\"1.0\"?><!DOCTYPE xml [<!ENTITY a \"b\">]><xml><return_code>&a;</return_code></xml>")
+    x.append(bytes([1]) + b"<xml><a>&amp;&lt;&#x41;&#65;</a><b><![CDATA[]]]]><![CDATA[>]]></b></xml>")
+    for case in v2["sign_cases"]:
+        params = "".join(f"<{k}>{v}</{k}>" for k, v in sorted(case["params"].items()))
+        x.append(bytes([1 | (2 if case["sign_type"] == "HMAC-SHA256" else 0)]) + f"<xml>{params}</xml>".encode())
+
+    # v2_notification: [flags] BODY (flags: 1 = OUTER \0\0 PLAINTEXT with @REQ@ encrypted by the harness, 2 pure Rust)
+    nv = out["v2_notification"]
+    outer = ("<xml><return_code>SUCCESS</return_code><appid><![CDATA[wx2421b1c4370ec43b]]></appid>"
+             "<mch_id><![CDATA[10000100]]></mch_id><nonce_str><![CDATA[TeqClE3i0mvn3DrK]]></nonce_str>"
+             "<req_info><![CDATA[@REQ@]]></req_info></xml>")
+    plain = v2["notification"]["plaintext"]
+    nv.append(bytes([0]) + outer.replace("@REQ@", v2["notification"]["req_info"]).encode())
+    nv.append(bytes([1]) + outer.encode() + b"\0\0" + plain.encode())
+    nv.append(bytes([3]) + outer.encode() + b"\0\0" + plain.encode())
+    sp = outer.replace("</mch_id>", "</mch_id><sub_mch_id>1900000109</sub_mch_id><sub_appid>wx1111111111111111</sub_appid>")
+    nv.append(bytes([1]) + sp.encode() + b"\0\0" + plain.encode())
+    nv.append(bytes([1]) + outer.replace("wx2421b1c4370ec43b", "wx0000000000000000").encode() + b"\0\0" + plain.encode())
+    nv.append(bytes([1]) + outer.encode() + b"\0\0" + plain.replace("<total_fee><![CDATA[10000]]>", "<total_fee><![CDATA[-5]]>").encode())
+    nv.append(bytes([1]) + outer.encode() + b"\0\0" + b"<!DOCTYPE r [<!ENTITY a \"aa\">]><root>&a;</root>")
+    nv.append(bytes([1]) + outer.encode() + b"\0\0" + b"\x00\x01 not xml")
     return out
 
 

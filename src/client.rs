@@ -177,7 +177,7 @@ impl RefundClient {
             if !err.is_retryable() || attempt >= o.max_attempts {
                 return Err(err);
             }
-            let backoff = backoff_delay(o.initial_backoff_ms, o.max_backoff_ms, attempt);
+            let backoff = retry_delay(&err, o.initial_backoff_ms, o.max_backoff_ms, attempt);
             if backoff >= deadline.saturating_duration_since(Instant::now()) {
                 return Err(err);
             }
@@ -368,6 +368,22 @@ impl RefundClient {
     }
 }
 
+/// The wait before retry number `attempt`: the exponential backoff, or the error's
+/// `retry_after_ms` when that is longer (WeChat Pay's `Retry-After`, or what the code implies).
+/// Callers give up instead of sleeping past their deadline.
+pub(crate) fn retry_delay(
+    err: &RefundError,
+    initial_ms: u64,
+    max_ms: u64,
+    attempt: u32,
+) -> Duration {
+    let backoff = backoff_delay(initial_ms, max_ms, attempt);
+    match err.retry_after_ms() {
+        Some(ms) => backoff.max(Duration::from_millis(ms)),
+        None => backoff,
+    }
+}
+
 /// Exponential backoff with "equal jitter": half fixed, half random.
 pub(crate) fn backoff_delay(initial_ms: u64, max_ms: u64, attempt: u32) -> Duration {
     let exp = initial_ms
@@ -524,6 +540,29 @@ mod tests {
             assert!((400..=800).contains(&d3), "{d3}");
             let d10 = backoff_delay(200, 3000, 10).as_millis();
             assert!((1500..=3000).contains(&d10), "{d10}");
+        }
+    }
+
+    #[test]
+    fn retry_after_lengthens_the_backoff_never_shortens_it() {
+        let api = |retry_after_ms| RefundError::Api {
+            status: 429,
+            code: "FREQUENCY_LIMITED".into(),
+            error_message: String::new(),
+            detail_field: None,
+            detail_issue: None,
+            detail_location: None,
+            request_id: None,
+            retryable: true,
+            retry_after_ms,
+        };
+        for _ in 0..20 {
+            let d = retry_delay(&api(Some(2500)), 200, 3000, 1).as_millis();
+            assert_eq!(d, 2500);
+            let d = retry_delay(&api(Some(10)), 200, 3000, 1).as_millis();
+            assert!((100..=200).contains(&d), "{d}");
+            let d = retry_delay(&api(None), 200, 3000, 1).as_millis();
+            assert!((100..=200).contains(&d), "{d}");
         }
     }
 }

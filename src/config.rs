@@ -419,15 +419,7 @@ impl ClientConfigBuilder {
                 "timeouts and the deadline must be positive",
             ));
         }
-        let user_agent = match &o.user_agent {
-            Some(ua) if ua.trim().is_empty() || ua.chars().any(|c| c.is_control() && c != '\t') => {
-                return Err(RefundError::config(
-                    "user_agent must be a non-empty single line without control characters",
-                ))
-            }
-            Some(ua) => ua.clone(),
-            None => default_user_agent(),
-        };
+        let user_agent = check_user_agent(&o.user_agent)?.unwrap_or_else(default_user_agent);
         Ok(ClientConfig {
             mchid: self.mchid,
             merchant_serial_no: serial.to_ascii_uppercase(),
@@ -447,6 +439,18 @@ impl ClientConfigBuilder {
     }
 }
 
+/// A configured `User-Agent`: a non-empty single line without control characters.
+pub(crate) fn check_user_agent(ua: &Option<String>) -> Result<Option<String>> {
+    match ua {
+        Some(ua) if ua.trim().is_empty() || ua.chars().any(|c| c.is_control() && c != '\t') => {
+            Err(RefundError::config(
+                "user_agent must be a non-empty single line without control characters",
+            ))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
 fn default_user_agent() -> String {
     format!(
         "wechatpay-refund/{} ({}; {})",
@@ -457,7 +461,7 @@ fn default_user_agent() -> String {
 }
 
 /// `scheme://host[:port]`, https, or http on loopback only; no path.
-fn check_base_url(field: &str, url: &str) -> Result<String> {
+pub(crate) fn check_base_url(field: &str, url: &str) -> Result<String> {
     let url = url.trim().trim_end_matches('/');
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(RefundError::config(format!(

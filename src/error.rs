@@ -128,6 +128,12 @@ pub enum RefundError {
         /// Whether sending the identical request again is safe and may succeed
         /// (429 and 5xx). For 4xx business errors it is false: fix the request instead.
         retryable: bool,
+        /// How long to wait before sending it again, in milliseconds, when WeChat Pay said so
+        /// (a 429's `Retry-After` header) or the code implies it (429 without the header: one
+        /// second, the window of the 150 requests/s limit). `None`: no wait is known (retry
+        /// with the usual backoff, or not at all when `retryable` is false). The client's own
+        /// retries wait at least this long, within the call's deadline.
+        retry_after_ms: Option<u64>,
     },
 
     /// The request could not be exchanged with the server.
@@ -221,6 +227,12 @@ pub enum RefundError {
         /// is safe and may succeed: `SYSTEMERROR`, `BIZERR_NEED_RETRY`, `ORDER_NOT_READY`,
         /// `FREQUENCY_LIMITED`, `INVALID_REQ_TOO_MUCH` (the last ones after a while).
         retryable: bool,
+        /// How long to wait before sending it again, in milliseconds, when the code implies a
+        /// wait: `INVALID_REQ_TOO_MUCH` 60 000 (the seed: blocked for a minute),
+        /// `FREQUENCY_LIMITED` 1 000, `ORDER_NOT_READY` 5 000. `None` for codes retried at once
+        /// (`SYSTEMERROR`, `BIZERR_NEED_RETRY`) and for final ones. The client's own retries
+        /// wait at least this long, within the call's deadline.
+        retry_after_ms: Option<u64>,
     },
 }
 
@@ -293,6 +305,17 @@ impl RefundError {
             kind,
             reason: reason.into(),
             retryable: kind.is_retryable(),
+        }
+    }
+
+    /// How long to wait before sending the identical request again, in milliseconds, when
+    /// WeChat Pay said so or the error code implies it (`Api` and `V2Api` only).
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            Self::Api { retry_after_ms, .. } | Self::V2Api { retry_after_ms, .. } => {
+                *retry_after_ms
+            }
+            _ => None,
         }
     }
 
@@ -386,6 +409,7 @@ mod tests {
             detail_location: Some("body".into()),
             request_id: Some("REQ1".into()),
             retryable: false,
+            retry_after_ms: None,
         };
         assert_eq!(
             e.to_string(),

@@ -40,6 +40,8 @@ const WINDOW_MS: u64 = 1000;
 struct Window {
     sent: VecDeque<u64>,
     failed: VecDeque<u64>,
+    /// No request before this time (WeChat Pay blocked the merchant: v2 `INVALID_REQ_TOO_MUCH`).
+    held_until: u64,
 }
 
 /// Sliding one-second windows of sent and failed requests.
@@ -103,8 +105,10 @@ impl RateLimiter {
                 let until = |q: &VecDeque<u64>, max: usize| {
                     (q.len() >= max).then(|| q[q.len() - max] + WINDOW_MS - now)
                 };
+                let held = (w.held_until > now).then(|| w.held_until - now);
                 match until(&w.sent, self.max_per_second)
                     .max(until(&w.failed, self.max_failures_per_second))
+                    .max(held)
                 {
                     None => {
                         w.sent.push_back(now);
@@ -118,6 +122,14 @@ impl RateLimiter {
             }
             self.clock.sleep_ms(wait);
         }
+    }
+
+    /// Hold every request for `ms` milliseconds from now (WeChat Pay said the merchant is
+    /// blocked: v2 `INVALID_REQ_TOO_MUCH`, "retry after a minute").
+    pub fn hold_for(&self, ms: u64) {
+        let until = self.clock.now_ms().saturating_add(ms);
+        let mut w = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        w.held_until = w.held_until.max(until);
     }
 
     /// Count a request that failed (4xx, 5xx, 429, or no response).
@@ -166,6 +178,27 @@ pub(crate) mod tests {
         assert_eq!(clock.now_ms(), 1000);
         l.acquire();
         assert_eq!(clock.now_ms(), 2000);
+    }
+
+    #[test]
+    fn a_hold_delays_every_request_until_it_ends() {
+        let clock = FakeClock::default();
+        let l = RateLimiter::new(150, 6, Box::new(clock.clone()));
+        l.acquire();
+        l.hold_for(60_000);
+        assert!(
+            !l.acquire_within(59_000),
+            "a wait shorter than the hold gives up"
+        );
+        assert_eq!(clock.now_ms(), 0, "giving up does not sleep");
+        l.acquire();
+        assert_eq!(clock.now_ms(), 60_000);
+        l.acquire();
+        assert_eq!(
+            clock.now_ms(),
+            60_000,
+            "after the hold, requests go at once"
+        );
     }
 
     #[test]

@@ -211,6 +211,7 @@ fn response_error_paths() {
             detail_location,
             request_id,
             retryable: false,
+            retry_after_ms: None,
         }) => {
             assert_eq!(
                 (code.as_str(), error_message.as_str()),
@@ -259,6 +260,33 @@ fn response_error_paths() {
     )
     .unwrap_err()
     .is_retryable());
+    // When to retry: a 429's Retry-After (delta-seconds, capped at an hour), else one second;
+    // nothing for other statuses.
+    let limited = b"{\"code\":\"FREQUENCY_LIMITED\",\"message\":\"slow\"}";
+    let e = parse_refund_response(&cfg, &signed(429, limited, now), now).unwrap_err();
+    assert_eq!(e.retry_after_ms(), Some(1000), "{e:?}");
+    for (value, want) in [
+        ("7", Some(7000)),
+        (" 0 ", Some(0)),
+        ("99999999999", Some(3_600_000)),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", Some(1000)),
+    ] {
+        let mut r = signed(429, limited, now);
+        r.headers.push(HttpHeader::new("retry-after", value));
+        let e = parse_refund_response(&cfg, &r, now).unwrap_err();
+        assert!(
+            matches!(e, RefundError::Api { status: 429, retry_after_ms, .. } if retry_after_ms == want),
+            "{value:?}: {e:?}"
+        );
+    }
+    let mut r = signed(500, b"{\"code\":\"SYSTEM_ERROR\",\"message\":\"x\"}", now);
+    r.headers.push(HttpHeader::new("Retry-After", "5"));
+    assert_eq!(
+        parse_refund_response(&cfg, &r, now)
+            .unwrap_err()
+            .retry_after_ms(),
+        None
+    );
     assert!(matches!(
         parse_refund_response(&cfg, &signed(200, ok, now - 301), now),
         Err(RefundError::TimestampOutOfWindow { .. })

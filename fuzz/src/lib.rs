@@ -268,3 +268,37 @@ pub fn render(e: &RefundError) -> usize {
     let debugged = format!("{e:?}");
     shown.len() + debugged.len()
 }
+
+/// The v2 test API key of `tests/vectors/v2.json` (TEST ONLY).
+pub const V2_API_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
+/// The v2 merchant id of the seed's examples.
+pub const V2_MCH_ID: &str = "10000100";
+/// The v2 app id of the seed's examples.
+pub const V2_APPID: &str = "wx2421b1c4370ec43b";
+
+/// A v2 configuration with the test key, per sign type and crypto backend, built once.
+pub fn v2_config(
+    sign_type: wechatpay_refund::v2::V2SignType,
+    backend: CryptoBackend,
+) -> &'static wechatpay_refund::v2::V2Config {
+    use wechatpay_refund::v2::{V2Config, V2SignType};
+    static C: OnceLock<Vec<V2Config>> = OnceLock::new();
+    let all = C.get_or_init(|| {
+        let mut out = Vec::new();
+        for st in [V2SignType::Md5, V2SignType::HmacSha256] {
+            for b in [CryptoBackend::AwsLc, CryptoBackend::RustCrypto] {
+                out.push(
+                    V2Config::builder(V2_APPID, V2_MCH_ID, V2_API_KEY)
+                        .sign_type(st)
+                        .crypto_backend(b)
+                        .build()
+                        .expect("the v2 test configuration"),
+                );
+            }
+        }
+        out
+    });
+    let i = usize::from(sign_type == V2SignType::HmacSha256) * 2
+        + usize::from(backend == CryptoBackend::RustCrypto);
+    &all[i]
+}

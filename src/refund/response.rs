@@ -71,6 +71,7 @@ pub fn verify_response_parts<'a, 'h, I>(
 where
     I: IntoIterator<Item = (&'h str, &'h str)> + Clone,
 {
+    let headers_iter = headers.clone();
     let headers = SignatureHeaders::from_pairs(headers)?;
     if body.len() as u64 > max_body_bytes {
         return Err(RefundError::decode(
@@ -86,7 +87,10 @@ where
         verify_signature(keys, &headers, body, now)?;
         return Ok((body, headers.request_id));
     }
-    let api = api_error(status, body, headers.request_id.clone());
+    let mut api = api_error(status, body, headers.request_id.clone());
+    if let RefundError::Api { retry_after_ms, .. } = &mut api {
+        *retry_after_ms = retry_after(status, pairs_retry_after(headers_iter));
+    }
     if headers.any_present() {
         // Unverifiable for reasons other than forgery (clock, serial, expiry): the business
         // error stands.
@@ -116,6 +120,34 @@ fn printable(s: &str) -> String {
         .collect()
 }
 
+/// The `Retry-After` header's value among these headers (any spelling of the name).
+fn pairs_retry_after<'h>(headers: impl IntoIterator<Item = (&'h str, &'h str)>) -> Option<&'h str> {
+    headers
+        .into_iter()
+        .find(|(k, _)| crate::verify::normalize_header_name(k) == "retry-after")
+        .map(|(_, v)| v)
+}
+
+/// Longest wait taken from a `Retry-After` header: one hour (a larger value is clipped).
+const MAX_RETRY_AFTER_MS: u64 = 3_600_000;
+
+/// When to retry an error answer, in milliseconds: a 429's or 503's `Retry-After` in
+/// delta-seconds (an HTTP date is not trusted: the clocks differ), else one second for a 429
+/// (the window of the 150 requests/s limit); `None` otherwise.
+pub fn retry_after(status: u16, header: Option<&str>) -> Option<u64> {
+    if status != 429 && status != 503 {
+        return None;
+    }
+    let given = header
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| s.saturating_mul(1000).min(MAX_RETRY_AFTER_MS));
+    match (given, status) {
+        (Some(ms), _) => Some(ms),
+        (None, 429) => Some(1000),
+        _ => None,
+    }
+}
+
 fn api_error(status: u16, body: &[u8], request_id: Option<String>) -> RefundError {
     let retryable = status == 429 || status >= 500;
     let opt = |v: &Option<String>| v.as_deref().map(printable);
@@ -129,6 +161,7 @@ fn api_error(status: u16, body: &[u8], request_id: Option<String>) -> RefundErro
             detail_location: e.detail.as_ref().and_then(|d| opt(&d.location)),
             request_id,
             retryable,
+            retry_after_ms: None,
         },
         Err(_) => {
             let text = printable(String::from_utf8_lossy(&body[..body.len().min(200)]).trim());
@@ -145,6 +178,7 @@ fn api_error(status: u16, body: &[u8], request_id: Option<String>) -> RefundErro
                 detail_location: None,
                 request_id,
                 retryable,
+                retry_after_ms: None,
             }
         }
     }

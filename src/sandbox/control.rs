@@ -200,6 +200,34 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, query: &str, body: &[u8]) ->
             sb.inject_fault(fault, count);
             Ok((201, json!({"injected": count})))
         }
+        ("POST", ["v2", "errors"]) => {
+            // The v2 business refusals of the seed's table, answered (signed with the
+            // request's sign type) to the next `count` v2 requests after their signature check.
+            let m = object(body)?;
+            let code = string(&m, "err_code")?;
+            let codes = crate::sandbox::server::v2::V2_ERROR_CODES;
+            if !codes.iter().any(|(c, _)| *c == code) {
+                let names: Vec<&str> = codes.iter().map(|(c, _)| *c).collect();
+                return Err(bad(format!(
+                    "unknown v2 err_code {code:?}: one of {}",
+                    names.join(", ")
+                )));
+            }
+            let count = match m.get("count") {
+                None => 1,
+                Some(v) => v
+                    .as_u64()
+                    .filter(|c| (1..=1000).contains(c))
+                    .ok_or_else(|| bad("count must be an integer from 1 to 1000"))?
+                    as u32,
+            };
+            sb.shared.v2_inject_error(&code, count);
+            Ok((201, json!({"err_code": code, "injected": count})))
+        }
+        ("DELETE", ["v2", "errors"]) => {
+            sb.shared.v2_clear_errors();
+            Ok((200, json!({"cleared": true})))
+        }
         ("DELETE", ["faults"]) => {
             sb.clear_faults();
             Ok((200, json!({"cleared": true})))

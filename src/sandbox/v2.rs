@@ -116,59 +116,20 @@ fn cfg_err(e: impl std::fmt::Display) -> RefundError {
     RefundError::config(format!("sandbox v2 TLS: {e}"))
 }
 
-/// Accepts any client certificate at the TLS layer (the handshake signatures are still
-/// verified), so that the refund call can answer `CERT_ERROR` like WeChat Pay instead of
-/// breaking the handshake; `/secapi/pay/refund` then checks the certificate itself.
-#[derive(Debug)]
-struct AnyClientCert(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::server::danger::ClientCertVerifier for AnyClientCert {
-    fn offer_client_auth(&self) -> bool {
-        true
-    }
-    fn client_auth_mandatory(&self) -> bool {
-        false
-    }
-    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
-        &[]
-    }
-    fn verify_client_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _now: rustls::pki_types::UnixTime,
-    ) -> std::result::Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
-        Ok(rustls::server::danger::ClientCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+/// The client-certificate rule of WeChat Pay's v2 host: a certificate is optional at the TLS
+/// layer (the query needs none), but one that is offered must chain to the issuing CA, or the
+/// handshake fails. A refund call that arrives without one gets no answer at all: the
+/// connection is closed (the seed: "NoHttpResponseException ... failed to respond").
+fn client_cert_verifier(
+    ca_der: rustls::pki_types::CertificateDer<'static>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca_der).map_err(cfg_err)?;
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+        .allow_unauthenticated()
+        .build()
+        .map_err(cfg_err)
 }
 
 fn now() -> i64 {
@@ -274,6 +235,44 @@ impl Shared {
         }
     }
 
+    /// Drop every queued v2 error.
+    pub fn v2_clear_errors(&self) {
+        self.v2
+            .errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// The next queued or random fault that means something for a v2 request, counted in
+    /// `faults_injected`. Faults of v3's signature scheme (`STALE_TIMESTAMP`,
+    /// `UNKNOWN_SERIAL`, `PROBE_SIGNATURE`: v2 has no timestamp, serial or probe) are left in
+    /// the queue for the next v3 request and never counted here.
+    fn v2_next_fault(&self) -> Option<SandboxFault> {
+        let picked = {
+            let mut q = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+            match q.iter().position(v2_meaningful) {
+                Some(i) => q.remove(i),
+                None => None,
+            }
+        };
+        let fault = picked.or_else(|| {
+            let random = self.random_faults.lock().unwrap_or_else(|p| p.into_inner());
+            let (per_mille, faults) = random.as_ref()?;
+            let usable: Vec<&SandboxFault> = faults.iter().filter(|f| v2_meaningful(f)).collect();
+            let mut r = [0u8; 4];
+            crypto::random_bytes(&mut r);
+            let draw = u32::from_le_bytes(r);
+            (draw % 1000 < *per_mille && !usable.is_empty())
+                .then(|| usable[(draw / 1000) as usize % usable.len()].clone())
+        });
+        if fault.is_some() {
+            self.faults_injected
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        fault
+    }
+
     /// Start the v2 HTTPS listener once; its credentials.
     pub fn v2_start(self: &Arc<Self>) -> Result<(String, String, String)> {
         let mut guard = self.v2.server.lock().unwrap_or_else(|p| p.into_inner());
@@ -329,7 +328,7 @@ impl Shared {
         let config = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(cfg_err)?
-            .with_client_cert_verifier(Arc::new(AnyClientCert(provider)))
+            .with_client_cert_verifier(client_cert_verifier(ca.der().clone(), provider)?)
             .with_single_cert(
                 vec![server_cert.der().clone(), ca.der().clone()],
                 rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
@@ -436,17 +435,26 @@ impl Shared {
                         .and_then(|c| c.first())
                         .map(|c| c.as_ref() == expected_cert);
                     let index = self.record(&method, &path);
-                    let fault = self.next_fault();
-                    if fault.is_some() {
-                        self.faults_injected
-                            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let is_refund = path.split('?').next() == Some(crate::v2::request::REFUND_PATH);
+                    if is_refund && has_cert.is_none() {
+                        // No client certificate on the mutual-TLS call: WeChat Pay does not
+                        // answer (a peer SDK sees the connection closed), nothing is processed.
+                        self.answered(index, 0);
+                        return Ok(());
                     }
+                    let st = request_sign_type(&body);
+                    let fault = self.v2_next_fault();
                     let reply = match &fault {
                         Some(SandboxFault::SystemError) => {
-                            self.v2_business_error("SYSTEMERROR", "系统超时", V2SignType::Md5)
+                            self.v2_business_error("SYSTEMERROR", v2_error_des("SYSTEMERROR"), st)
                         }
-                        Some(SandboxFault::FrequencyLimited) => {
-                            self.v2_business_error("FREQUENCY_LIMITED", "频率限制", V2SignType::Md5)
+                        Some(SandboxFault::FrequencyLimited) => self.v2_business_error(
+                            "FREQUENCY_LIMITED",
+                            v2_error_des("FREQUENCY_LIMITED"),
+                            st,
+                        ),
+                        Some(SandboxFault::TamperedBody) => {
+                            tampered(self.v2_route(&method, &path, &body, has_cert))
                         }
                         _ => self.v2_route(&method, &path, &body, has_cert),
                     };
@@ -515,13 +523,13 @@ impl Shared {
         if verify(CryptoBackend::AwsLc, sign_type, &p, &self.v2.api_key).is_err() {
             return Self::v2_fail_return("签名错误");
         }
-        if is_refund && has_cert != Some(true) {
-            let des = if has_cert.is_none() {
-                "证书校验错误: 请求未携带商户API证书"
-            } else {
-                "证书校验错误: 商户API证书不正确"
-            };
-            return self.v2_business_error("CERT_ERROR", des, sign_type);
+        if is_refund && has_cert == Some(false) {
+            // Another certificate of the sandbox CA (the TLS layer refuses any other).
+            return self.v2_business_error(
+                "CERT_ERROR",
+                "证书校验错误: 商户API证书不正确",
+                sign_type,
+            );
         }
         if let Some(code) = self
             .v2
@@ -530,7 +538,7 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .pop_front()
         {
-            return self.v2_business_error(&code, &format!("{code} (sandbox)"), sign_type);
+            return self.v2_business_error(&code, v2_error_des(&code), sign_type);
         }
         let nonce_ok = p
             .get("nonce_str")
@@ -564,6 +572,18 @@ impl Shared {
         if refund > total {
             // The blog's example: an unsigned communication failure.
             return Self::v2_fail_return("invalid refund_fee");
+        }
+        if get("refund_desc").is_some_and(|d| d.len() > 80) {
+            return self.v2_business_error("PARAM_ERROR", "refund_desc 超过80字节", st);
+        }
+        if get("refund_account").is_some_and(|a| {
+            a != "REFUND_SOURCE_UNSETTLED_FUNDS" && a != "REFUND_SOURCE_RECHARGE_FUNDS"
+        }) {
+            return self.v2_business_error(
+                "PARAM_ERROR",
+                "refund_account 只能是 REFUND_SOURCE_UNSETTLED_FUNDS 或 REFUND_SOURCE_RECHARGE_FUNDS",
+                st,
+            );
         }
         if get("refund_fee_type").is_some_and(|c| c != "CNY") {
             return self.v2_business_error(
@@ -900,6 +920,106 @@ impl Shared {
             .push(handle);
         Ok(())
     }
+}
+
+/// Faults with a v2 meaning: the business errors of a failing WeChat Pay, a dropped or slow
+/// connection, a changed answer. The rest belong to v3's signature scheme.
+fn v2_meaningful(f: &SandboxFault) -> bool {
+    matches!(
+        f,
+        SandboxFault::SystemError
+            | SandboxFault::FrequencyLimited
+            | SandboxFault::DropConnection
+            | SandboxFault::Delay { .. }
+            | SandboxFault::TamperedBody
+    )
+}
+
+/// The sign type a request asks for (`sign_type`; MD5 when absent or unreadable): the answer
+/// to it, faults included, is signed the same way.
+fn request_sign_type(body: &[u8]) -> V2SignType {
+    xml::parse("v2 request", body)
+        .ok()
+        .and_then(|f| f.get("sign_type").and_then(V2SignType::from_wire))
+        .unwrap_or(V2SignType::Md5)
+}
+
+/// A signed answer with one signed value changed after signing (the amount when there is
+/// one): what a man in the middle would do. An unsigned answer is returned unchanged.
+fn tampered(reply: Reply) -> Reply {
+    let Ok(f) = xml::parse("v2 answer", &reply.body) else {
+        return reply;
+    };
+    if f.get("sign").is_none() {
+        return reply;
+    }
+    let mut fields: Vec<(String, String)> = f
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let target = ["refund_fee", "refund_fee_0", "nonce_str"]
+        .into_iter()
+        .find(|k| f.get(k).is_some())
+        .unwrap_or("return_msg");
+    for (k, v) in fields.iter_mut() {
+        if k == target {
+            *v = match v.parse::<i64>() {
+                Ok(n) => (n + 1).to_string(),
+                Err(_) => format!("{v}X"),
+            };
+        }
+    }
+    let view: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Reply {
+        status: reply.status,
+        body: xml::write(&view, true),
+    }
+}
+
+/// The v2 `err_code`s of the seed's table that can be injected (`v2_inject_error`, the control
+/// API's `POST /sandbox/v1/v2/errors`), with WeChat Pay's descriptions.
+pub const V2_ERROR_CODES: &[(&str, &str)] = &[
+    ("SYSTEMERROR", "系统超时"),
+    (
+        "BIZERR_NEED_RETRY",
+        "退款业务流程错误，需要商户触发重试来解决",
+    ),
+    ("TRADE_OVERDUE", "订单已经超过退款期限"),
+    ("ERROR", "申请退款业务发生错误"),
+    ("USER_ACCOUNT_ABNORMAL", "退款请求失败"),
+    ("INVALID_REQ_TOO_MUCH", "无效请求过多"),
+    ("NOTENOUGH", "余额不足"),
+    ("INVALID_TRANSACTIONID", "无效transaction_id"),
+    ("PARAM_ERROR", "参数错误"),
+    ("APPID_NOT_EXIST", "APPID不存在"),
+    ("MCHID_NOT_EXIST", "MCHID不存在"),
+    ("ORDERNOTEXIST", "订单号不存在"),
+    ("REQUIRE_POST_METHOD", "请使用post方法"),
+    ("SIGNERROR", "签名错误"),
+    ("XML_FORMAT_ERROR", "XML格式错误"),
+    ("FREQUENCY_LIMITED", "频率限制"),
+    ("NOAUTH", "异常IP请求不予受理"),
+    ("CERT_ERROR", "证书校验错误"),
+    (
+        "REFUND_FEE_MISMATCH",
+        "订单金额或退款金额与之前请求不一致，请核实后再试",
+    ),
+    ("INVALID_REQUEST", "请求参数符合参数格式，但不符合业务规则"),
+    ("ORDER_NOT_READY", "订单处理中，暂时无法退款，请稍后再试"),
+    ("TRADE_STATE_ERROR", "订单状态错误"),
+];
+
+/// WeChat Pay's description of an `err_code` (a generic one for a code not in the table).
+fn v2_error_des(code: &str) -> &'static str {
+    V2_ERROR_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, d)| *d)
+        .unwrap_or("业务错误 (sandbox)")
 }
 
 fn write_response<S: Write>(

@@ -2,12 +2,12 @@
 //! re-send identical bytes (same `out_refund_no`, same nonce, same `sign`).
 
 use super::model::*;
-use super::response::RETRY_AT_ONCE;
 use super::sign::V2SignType;
 use super::{notify, request, response};
-use crate::config::{ClientOptions, PRODUCTION_BASE_URL};
+use crate::config::{ClientOptions, BACKUP_BASE_URL, PRODUCTION_BASE_URL};
 use crate::crypto::{self, CryptoBackend};
-use crate::error::{RefundError, Result};
+use crate::error::{RefundError, Result, TransportErrorKind};
+use crate::ratelimit::RateLimiter;
 use crate::transport::{ClientIdentity, HttpRequest, HttpResponse, HttpTransport};
 use std::fmt;
 use std::sync::Arc;
@@ -32,8 +32,13 @@ pub struct V2Config {
     pub sub_mch_id: Option<String>,
     /// MD5 (default) or HMAC-SHA256.
     pub sign_type: V2SignType,
-    /// `https://api.mch.weixin.qq.com` unless changed.
+    /// `https://api.mch.weixin.qq.com` unless changed (plain `http://` only for loopback).
     pub base_url: String,
+    /// Failover host for network errors and 5xx (`options.backup_base_url`; by default
+    /// `https://api2.mch.weixin.qq.com` when `base_url` is production, none otherwise).
+    pub backup_base_url: Option<String>,
+    /// The `User-Agent` sent (`options.user_agent`, or this library's).
+    pub user_agent: String,
     /// The merchant's API client certificate and key, for mutual TLS.
     pub identity: Option<Arc<ClientIdentity>>,
     /// Timeouts, retries, trust roots (the same options as the v3 client).
@@ -52,6 +57,7 @@ impl fmt::Debug for V2Config {
             .field("sub_mch_id", &self.sub_mch_id)
             .field("sign_type", &self.sign_type)
             .field("base_url", &self.base_url)
+            .field("backup_base_url", &self.backup_base_url)
             .field("client_certificate", &self.identity.is_some())
             .finish_non_exhaustive()
     }
@@ -201,20 +207,36 @@ impl V2ConfigBuilder {
                 self.api_key.chars().count()
             )));
         }
-        let base_url = self
-            .base_url
-            .unwrap_or_else(|| PRODUCTION_BASE_URL.to_owned())
-            .trim_end_matches('/')
-            .to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
-            || base_url
-                .chars()
-                .any(|c| c.is_control() || c.is_whitespace())
-        {
-            return Err(RefundError::config(format!(
-                "base_url: {base_url:?} is not an http(s) URL"
-            )));
+        // Mutual TLS protects the refund call: plain http (no client certificate, no server
+        // authentication) only for a loopback test server, as for v3.
+        let base_url = crate::config::check_base_url(
+            "base_url",
+            self.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL),
+        )?;
+        let o = &self.options;
+        let backup_base_url = match &o.backup_base_url {
+            Some(u) => Some(crate::config::check_base_url("backup_base_url", u)?),
+            None if base_url == PRODUCTION_BASE_URL => Some(BACKUP_BASE_URL.to_owned()),
+            None => None,
+        };
+        if o.max_attempts == 0 {
+            return Err(RefundError::config("max_attempts must be at least 1"));
         }
+        if o.connect_timeout_ms == 0 || o.read_timeout_ms == 0 || o.deadline_ms == 0 {
+            return Err(RefundError::config(
+                "timeouts and the deadline must be positive",
+            ));
+        }
+        if o.replay_guard_capacity > 0 {
+            return Err(RefundError::config(
+                "replay_guard_capacity: a v2 notification has no signed nonce or timestamp to \
+                 guard (WeChat Pay's own re-deliveries are byte-identical): deduplicate on \
+                 V2RefundNotification::notification_key after handling, and act only after \
+                 refund_query; set replay_guard_capacity to 0 for v2",
+            ));
+        }
+        let user_agent = crate::config::check_user_agent(&o.user_agent)?
+            .unwrap_or_else(|| super::USER_AGENT.to_owned());
         let identity = match (self.cert_pem, self.pkcs12) {
             (Some(_), Some(_)) => {
                 return Err(RefundError::config(
@@ -236,6 +258,8 @@ impl V2ConfigBuilder {
             sub_mch_id: self.sub_mch_id,
             sign_type: self.sign_type,
             base_url,
+            backup_base_url,
+            user_agent,
             identity,
             options: self.options,
             backend: self.backend,
@@ -367,6 +391,9 @@ pub struct V2RefundClient {
     cert_transport: Option<Arc<dyn HttpTransport>>,
     /// Without it: everything else.
     transport: Arc<dyn HttpTransport>,
+    /// WeChat Pay's limits (`options.rate_limit`): 150 requests/s, 6 failing/s, and a minute's
+    /// hold after `INVALID_REQ_TOO_MUCH`.
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 impl fmt::Debug for V2RefundClient {
@@ -391,11 +418,23 @@ impl V2RefundClient {
         transport: Arc<dyn HttpTransport>,
         cert_transport: Option<Arc<dyn HttpTransport>>,
     ) -> Self {
+        let limiter = config
+            .options
+            .rate_limit
+            .then(|| Arc::new(RateLimiter::default()));
         Self {
             config,
             cert_transport,
             transport,
+            limiter,
         }
+    }
+
+    /// Use this rate limiter (one shared by several clients of the same merchant, or one
+    /// with an injected clock in tests).
+    pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
     }
 
     /// The configuration.
@@ -403,8 +442,11 @@ impl V2RefundClient {
         &self.config
     }
 
-    /// Send `req` (built once) with retries: transport failures that may pass, 5xx/429, and
-    /// `SYSTEMERROR` / `BIZERR_NEED_RETRY`, each time with the identical bytes.
+    /// Send `req` (built once) with retries, each time with the identical bytes: transport
+    /// failures that may pass, 5xx/429, and the retryable `err_code`s, waiting at least their
+    /// `retry_after_ms` (`FREQUENCY_LIMITED`, `ORDER_NOT_READY`; `INVALID_REQ_TOO_MUCH`'s
+    /// minute is longer than most deadlines, so it is returned) and never past the deadline.
+    /// Network errors and 5xx fail over to the backup host.
     fn execute<T>(
         &self,
         transport: &dyn HttpTransport,
@@ -412,33 +454,91 @@ impl V2RefundClient {
         parse: impl Fn(&HttpResponse) -> Result<T>,
     ) -> Result<T> {
         let o = &self.config.options;
-        let deadline = Instant::now() + self.config.deadline();
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(self.config.deadline())
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
+        let primary = self.config.base_url.as_str();
+        let mut on_backup = false;
         let mut attempt = 0u32;
+        let mut last: Option<RefundError> = None;
         loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.deadline_exceeded(attempt, last));
+            }
             attempt += 1;
             let mut this = req.clone();
+            if on_backup {
+                if let Some(backup) = &self.config.backup_base_url {
+                    this.url = format!("{backup}{}", &req.url[primary.len()..]);
+                }
+            }
+            if let Some(l) = &self.limiter {
+                if !l.acquire_within(left.as_millis() as u64) {
+                    return Err(self.deadline_exceeded(attempt - 1, last));
+                }
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             this.timeout_ms = Some((left.as_millis() as u64).max(1));
             let err = match transport.send(this).and_then(|r| parse(&r)) {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            let again = match &err {
-                RefundError::V2Api {
-                    err_code: Some(c), ..
-                } => RETRY_AT_ONCE.contains(&c.as_str()),
-                e => e.is_retryable(),
+            if let Some(l) = &self.limiter {
+                if matches!(
+                    err,
+                    RefundError::Api { .. }
+                        | RefundError::V2Api { .. }
+                        | RefundError::Transport { .. }
+                ) {
+                    l.record_failure();
+                }
+                if let RefundError::V2Api {
+                    err_code: Some(c),
+                    retry_after_ms: Some(ms),
+                    ..
+                } = &err
+                {
+                    if c == "INVALID_REQ_TOO_MUCH" {
+                        // Blocked for a minute: hold every request of this limiter, not only
+                        // this call's retries (more requests would prolong the block).
+                        l.hold_for(*ms);
+                    }
+                }
+            }
+            let failover = match &err {
+                RefundError::Transport {
+                    retryable: true, ..
+                } => true,
+                RefundError::Api { status, .. } if *status >= 500 => true,
+                _ => false,
             };
-            if !again || attempt >= o.max_attempts {
+            if !err.is_retryable() || attempt >= o.max_attempts {
                 return Err(err);
             }
             let backoff =
-                crate::client::backoff_delay(o.initial_backoff_ms, o.max_backoff_ms, attempt);
-            if Instant::now() + backoff >= deadline {
+                crate::client::retry_delay(&err, o.initial_backoff_ms, o.max_backoff_ms, attempt);
+            if backoff >= deadline.saturating_duration_since(Instant::now()) {
                 return Err(err);
             }
             std::thread::sleep(backoff);
+            if failover && self.config.backup_base_url.is_some() {
+                on_backup = !on_backup;
+            }
+            last = Some(err);
         }
+    }
+
+    fn deadline_exceeded(&self, attempts: u32, last: Option<RefundError>) -> RefundError {
+        let mut reason = format!(
+            "the deadline of {} ms passed after {attempts} attempt(s)",
+            self.config.options.deadline_ms
+        );
+        if let Some(e) = last {
+            reason.push_str(&format!("; last error: {e}"));
+        }
+        RefundError::transport(TransportErrorKind::DeadlineExceeded, reason)
     }
 
     fn nonce() -> String {
@@ -504,7 +604,7 @@ impl V2RefundClient {
             ));
         };
         self.execute(t.as_ref(), req, |r| {
-            response::parse_refund_response(&self.config, r)
+            response::parse_refund_response_for(&self.config, &request, r)
         })
     }
 
@@ -512,18 +612,13 @@ impl V2RefundClient {
     pub fn refund_query(&self, query: V2RefundQuery) -> Result<V2RefundQueryResult> {
         let req = request::build_refund_query(&self.config, &query, &Self::nonce())?;
         self.execute(self.transport.as_ref(), req, |r| {
-            response::parse_refund_query_response(&self.config, r)
+            response::parse_refund_query_response_for(&self.config, &query, r)
         })
     }
 
     /// Decrypt and parse a refund notification from the raw body bytes POSTed to
     /// `notify_url`. Answer with `v2_notification_ack_success()` once handled.
     pub fn parse_refund_notification(&self, body: Vec<u8>) -> Result<V2RefundNotification> {
-        notify::parse_refund_notification(
-            self.config.backend,
-            self.config.api_key(),
-            Some(&self.config.mch_id),
-            &body,
-        )
+        notify::parse_refund_notification_for(&self.config, &body)
     }
 }

@@ -269,13 +269,25 @@ pub struct V2RefundQueryResult {
 }
 
 /// A decrypted, parsed v2 refund notification (`req_info`).
+///
+/// A hint, not proof: AES-ECB has no integrity and no freshness, so a captured notification
+/// can be replayed. Act on it only after `refund_query` confirms the refund, and deduplicate on
+/// `notification_key` once handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct V2RefundNotification {
-    /// Official account / app id (outer message).
+    /// Stable across WeChat Pay's re-deliveries of one status change (`v2:{refund_id}:{status}`),
+    /// built from encrypted fields only: store it once handled and skip a notification whose
+    /// key is already stored.
+    pub notification_key: String,
+    /// Official account / app id (outer message, not covered by the encryption).
     pub appid: String,
-    /// Merchant id (outer message).
+    /// Merchant id (outer message, not covered by the encryption).
     pub mch_id: String,
+    /// Sub app id (service providers; outer message, not covered by the encryption).
+    pub sub_appid: Option<String>,
+    /// Sub-merchant id (service providers; outer message, not covered by the encryption).
+    pub sub_mch_id: Option<String>,
     /// WeChat Pay order id.
     pub transaction_id: String,
     /// Merchant order number.

@@ -1,9 +1,16 @@
 //! The v2 refund notification (PROTOCOL.md "Refund notification"): an unsigned `<xml>` whose
 //! `req_info` is base64 of AES-256-ECB (PKCS#7) under the lowercase hex MD5 of the API key.
-//! Only a correct API key decrypts it: that is its authenticity.
+//!
+//! **A v2 notification is a hint, not proof.** Only a holder of the API key can produce a
+//! `req_info`, but AES-ECB gives no integrity (blocks can be cut and spliced) and nothing in it
+//! is fresh (no signed timestamp or nonce): a captured notification can be replayed at any
+//! time, and the outer `appid` / `mch_id` / `sub_*` are not covered at all. Act on one only
+//! after confirming the refund with `refund_query` (the signed answer is the truth), and
+//! deduplicate on [`V2RefundNotification::notification_key`] once handled.
 
+use super::client::V2Config;
 use super::model::*;
-use super::response::{fen, opt, opt_fen, req};
+use super::response::{at_most_total, fen, opt, opt_fen, req};
 use super::xml;
 use crate::crypto::legacy::{aes_256_ecb_pkcs7_decrypt, aes_256_ecb_pkcs7_encrypt, md5};
 use crate::crypto::CryptoBackend;
@@ -48,6 +55,39 @@ pub fn decrypt_req_info(
     })
 }
 
+/// Everything after a successful decryption is the decryption's result: a wrong key that
+/// happens to pass the padding check (1 in 256), or spliced blocks, give garbage, which is a
+/// `Decryption` failure, never a `Decode` one.
+fn after_decryption(e: RefundError) -> RefundError {
+    match e {
+        RefundError::Decode { reason, .. } => RefundError::Decryption {
+            reason: format!(
+                "req_info decrypted to something that is not a refund notification ({reason}): \
+                 wrong v2 API key, or tampered"
+            ),
+        },
+        e => e,
+    }
+}
+
+/// Decrypt and parse a v2 refund notification for this configuration: its `mch_id` and
+/// `appid` must be the notification's (see the module documentation: still a hint).
+pub fn parse_refund_notification_for(
+    config: &V2Config,
+    body: &[u8],
+) -> Result<V2RefundNotification> {
+    let n =
+        parse_refund_notification(config.backend, config.api_key(), Some(&config.mch_id), body)?;
+    if n.appid != config.appid {
+        return Err(RefundError::NotificationMismatch {
+            field: "appid".into(),
+            expected: config.appid.clone(),
+            actual: n.appid,
+        });
+    }
+    Ok(n)
+}
+
 /// Decrypt and parse a v2 refund notification body (the raw bytes POSTed to `notify_url`).
 /// `expected_mch_id`, when given, must be the notification's `mch_id`.
 pub fn parse_refund_notification(
@@ -79,26 +119,50 @@ pub fn parse_refund_notification(
         }
     }
     let plain = decrypt_req_info(backend, api_key, req(&outer, what, "req_info")?)?;
+    let mut n = decode_req_info(&plain).map_err(after_decryption)?;
+    n.appid = opt(&outer, "appid").unwrap_or_default();
+    n.mch_id = mch_id;
+    n.sub_appid = opt(&outer, "sub_appid");
+    n.sub_mch_id = opt(&outer, "sub_mch_id");
+    Ok(n)
+}
+
+/// The decrypted `<root>`; the outer fields are left empty.
+fn decode_req_info(plain: &[u8]) -> Result<V2RefundNotification> {
     let what = "v2 refund notification req_info";
-    let f = xml::parse(what, &plain)?;
-    Ok(V2RefundNotification {
-        appid: opt(&outer, "appid").unwrap_or_default(),
-        mch_id,
+    let f = xml::parse(what, plain)?;
+    let refund_id = req(&f, what, "refund_id")?.to_owned();
+    let refund_status = V2RefundStatus::from_wire(req(&f, what, "refund_status")?);
+    let n = V2RefundNotification {
+        notification_key: notification_key(&refund_id, refund_status.as_str()),
+        appid: String::new(),
+        mch_id: String::new(),
+        sub_appid: None,
+        sub_mch_id: None,
         transaction_id: req(&f, what, "transaction_id")?.to_owned(),
         out_trade_no: req(&f, what, "out_trade_no")?.to_owned(),
-        refund_id: req(&f, what, "refund_id")?.to_owned(),
+        refund_id,
         out_refund_no: req(&f, what, "out_refund_no")?.to_owned(),
         total_fee: fen(&f, what, "total_fee")?,
         settlement_total_fee: opt_fen(&f, what, "settlement_total_fee")?,
         refund_fee: fen(&f, what, "refund_fee")?,
         settlement_refund_fee: opt_fen(&f, what, "settlement_refund_fee")?,
-        refund_status: V2RefundStatus::from_wire(req(&f, what, "refund_status")?),
+        refund_status,
         success_time: opt(&f, "success_time"),
         refund_recv_accout: opt(&f, "refund_recv_accout"),
         refund_account: opt(&f, "refund_account").map(|s| V2RefundAccount::from_wire(&s)),
         refund_request_source: opt(&f, "refund_request_source")
             .map(|s| V2RefundRequestSource::from_wire(&s)),
-    })
+    };
+    at_most_total(what, n.refund_fee, Some(n.total_fee))?;
+    Ok(n)
+}
+
+/// The key of a notification: the same for every re-delivery of one refund's status change,
+/// different for another refund or another status. Only encrypted fields go in (the outer
+/// ones are not protected).
+fn notification_key(refund_id: &str, refund_status: &str) -> String {
+    format!("v2:{refund_id}:{refund_status}")
 }
 
 /// The answer that tells WeChat Pay the notification was handled (HTTP 200 with this body).

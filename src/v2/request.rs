@@ -56,7 +56,7 @@ pub fn signed_request(
         headers: vec![
             HttpHeader::new("Content-Type", "text/xml; charset=utf-8"),
             HttpHeader::new("Accept", "text/xml"),
-            HttpHeader::new("User-Agent", crate::v2::USER_AGENT),
+            HttpHeader::new("User-Agent", config.user_agent.as_str()),
         ],
         body: xml::write(&fields, false),
         timeout_ms: None,

@@ -10,7 +10,7 @@ use crate::transport::HttpResponse;
 
 /// `err_code`s after which the same request (same `out_refund_no`, same parameters) may be
 /// sent again (the seed's guidance). The first two are retried by the client at once; the
-/// others need time (`ORDER_NOT_READY`, `FREQUENCY_LIMITED`, `INVALID_REQ_TOO_MUCH`: a minute).
+/// others need time ([`RETRY_AFTER_MS`]; `INVALID_REQ_TOO_MUCH`: a minute).
 pub const RETRYABLE_ERR_CODES: &[&str] = &[
     "SYSTEMERROR",
     "BIZERR_NEED_RETRY",
@@ -19,8 +19,23 @@ pub const RETRYABLE_ERR_CODES: &[&str] = &[
     "INVALID_REQ_TOO_MUCH",
 ];
 
-/// Retried by the client right away, with identical bytes.
-pub(crate) const RETRY_AT_ONCE: &[&str] = &["SYSTEMERROR", "BIZERR_NEED_RETRY"];
+/// How long (milliseconds) the codes that need time ask to wait: `INVALID_REQ_TOO_MUCH`
+/// blocks the merchant for a minute (the seed: "请在1分钟后再来重试"); `FREQUENCY_LIMITED` one
+/// window of the per-second limits; `ORDER_NOT_READY` ("订单处理中,暂时无法退款,请稍后再试")
+/// a few seconds.
+pub const RETRY_AFTER_MS: &[(&str, u64)] = &[
+    ("INVALID_REQ_TOO_MUCH", 60_000),
+    ("FREQUENCY_LIMITED", 1_000),
+    ("ORDER_NOT_READY", 5_000),
+];
+
+/// The wait an `err_code` implies, in milliseconds ([`RETRY_AFTER_MS`]).
+pub fn retry_after_ms(err_code: &str) -> Option<u64> {
+    RETRY_AFTER_MS
+        .iter()
+        .find(|(c, _)| *c == err_code)
+        .map(|(_, ms)| *ms)
+}
 
 /// Server text shown in errors: control characters escaped (no log injection), bounded.
 fn clean(s: &str) -> String {
@@ -48,6 +63,7 @@ pub fn v2_error(
         err_code: err_code.map(clean),
         err_code_des: err_code_des.map(clean),
         retryable: err_code.is_some_and(|c| RETRYABLE_ERR_CODES.contains(&c)),
+        retry_after_ms: err_code.and_then(retry_after_ms),
     }
 }
 
@@ -65,6 +81,10 @@ pub fn verified_fields(config: &V2Config, resp: &HttpResponse, what: &str) -> Re
             detail_location: None,
             request_id: None,
             retryable: resp.status == 429 || resp.status >= 500,
+            retry_after_ms: crate::refund::response::retry_after(
+                resp.status,
+                resp.header("Retry-After"),
+            ),
         });
     }
     let f = xml::parse(what, &resp.body)?;
@@ -92,10 +112,11 @@ pub fn verified_fields(config: &V2Config, resp: &HttpResponse, what: &str) -> Re
     }
     match f.get("result_code") {
         Some("SUCCESS") => Ok(f),
+        // Without an err_code there is no code to report: `ERROR` is a real one.
         Some(_) => Err(v2_error(
             "SUCCESS",
             f.get("return_msg"),
-            Some(f.get("err_code").unwrap_or("ERROR")),
+            f.get("err_code").filter(|c| !c.is_empty()),
             f.get("err_code_des"),
         )),
         None => Err(RefundError::decode(what, "no result_code", None)),
@@ -120,9 +141,17 @@ pub(crate) fn fen(f: &XmlFields, what: &str, k: &str) -> Result<i64> {
 pub(crate) fn opt_fen(f: &XmlFields, what: &str, k: &str) -> Result<Option<i64>> {
     match f.get(k).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
-            RefundError::decode(what, format!("{k} is not an integer: {:?}", clean(v)), None)
-        }),
+        // Plain digits only: `+5`, `-5`, ` 5` are not amounts WeChat Pay writes.
+        Some(v) if v.len() <= 18 && v.bytes().all(|b| b.is_ascii_digit()) => {
+            v.parse::<i64>().map(Some).map_err(|_| {
+                RefundError::decode(what, format!("{k} is not an amount: {:?}", clean(v)), None)
+            })
+        }
+        Some(v) => Err(RefundError::decode(
+            what,
+            format!("{k} is not an amount in fen (plain digits): {:?}", clean(v)),
+            None,
+        )),
     }
 }
 
@@ -156,7 +185,7 @@ fn coupons(f: &XmlFields, what: &str, count_key: &str, suffix: &str) -> Result<V
 pub fn parse_refund_response(config: &V2Config, resp: &HttpResponse) -> Result<V2Refund> {
     let what = "v2 refund answer";
     let f = verified_fields(config, resp, what)?;
-    Ok(V2Refund {
+    let r = V2Refund {
         appid: opt(&f, "appid").unwrap_or_default(),
         mch_id: opt(&f, "mch_id").unwrap_or_default(),
         sub_appid: opt(&f, "sub_appid"),
@@ -176,7 +205,120 @@ pub fn parse_refund_response(config: &V2Config, resp: &HttpResponse) -> Result<V
         coupon_refund_fee: opt_fen(&f, what, "coupon_refund_fee")?,
         coupon_refund_count: count(&f, what, "coupon_refund_count")?,
         coupons: coupons(&f, what, "coupon_refund_count", "_")?,
-    })
+    };
+    at_most_total(what, r.refund_fee, r.total_fee)?;
+    Ok(r)
+}
+
+/// A signed answer that contradicts the request: believed for nothing. `Decode` (its outcome
+/// is unknown: query the refund).
+fn mismatch(what: &str, field: &str, sent: &str, got: &str) -> RefundError {
+    RefundError::decode(
+        what,
+        format!(
+            "the signed answer does not match the request: {field} is {:?}, {:?} was sent",
+            clean(got),
+            clean(sent)
+        ),
+        None,
+    )
+}
+
+/// Check a verified apply-refund answer against the request it answers: the echoed
+/// `out_refund_no`, the amounts and the order.
+pub fn check_refund_answer(request: &V2RefundRequest, r: &V2Refund) -> Result<()> {
+    let what = "v2 refund answer";
+    if r.out_refund_no != request.out_refund_no {
+        return Err(mismatch(
+            what,
+            "out_refund_no",
+            &request.out_refund_no,
+            &r.out_refund_no,
+        ));
+    }
+    if r.refund_fee != request.refund_fee {
+        return Err(mismatch(
+            what,
+            "refund_fee",
+            &request.refund_fee.to_string(),
+            &r.refund_fee.to_string(),
+        ));
+    }
+    if let Some(t) = r.total_fee.filter(|t| *t != request.total_fee) {
+        return Err(mismatch(
+            what,
+            "total_fee",
+            &request.total_fee.to_string(),
+            &t.to_string(),
+        ));
+    }
+    match (&request.transaction_id, &request.out_trade_no) {
+        (Some(t), _) if *t != r.transaction_id => {
+            Err(mismatch(what, "transaction_id", t, &r.transaction_id))
+        }
+        (None, Some(o)) if *o != r.out_trade_no => {
+            Err(mismatch(what, "out_trade_no", o, &r.out_trade_no))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// [`parse_refund_response`], then [`check_refund_answer`] against the request sent.
+pub fn parse_refund_response_for(
+    config: &V2Config,
+    request: &V2RefundRequest,
+    resp: &HttpResponse,
+) -> Result<V2Refund> {
+    let r = parse_refund_response(config, resp)?;
+    check_refund_answer(request, &r)?;
+    Ok(r)
+}
+
+/// Check a verified query answer against the query: the id the query was sent with (the
+/// most specific one) is the one answered.
+pub fn check_query_answer(query: &V2RefundQuery, r: &V2RefundQueryResult) -> Result<()> {
+    let what = "v2 refund query answer";
+    if let Some(id) = &query.refund_id {
+        if let Some(x) = r.refunds.iter().find(|x| x.refund_id != *id) {
+            return Err(mismatch(what, "refund_id", id, &x.refund_id));
+        }
+    } else if let Some(no) = &query.out_refund_no {
+        if let Some(x) = r.refunds.iter().find(|x| x.out_refund_no != *no) {
+            return Err(mismatch(what, "out_refund_no", no, &x.out_refund_no));
+        }
+    } else if let Some(t) = &query.transaction_id {
+        if *t != r.transaction_id {
+            return Err(mismatch(what, "transaction_id", t, &r.transaction_id));
+        }
+    } else if let Some(o) = &query.out_trade_no {
+        if *o != r.out_trade_no {
+            return Err(mismatch(what, "out_trade_no", o, &r.out_trade_no));
+        }
+    }
+    Ok(())
+}
+
+/// [`parse_refund_query_response`], then [`check_query_answer`] against the query sent.
+pub fn parse_refund_query_response_for(
+    config: &V2Config,
+    query: &V2RefundQuery,
+    resp: &HttpResponse,
+) -> Result<V2RefundQueryResult> {
+    let r = parse_refund_query_response(config, resp)?;
+    check_query_answer(query, &r)?;
+    Ok(r)
+}
+
+/// A refund larger than its order is no answer WeChat Pay gives.
+pub(crate) fn at_most_total(what: &str, refund: i64, total: Option<i64>) -> Result<()> {
+    match total {
+        Some(t) if refund > t => Err(RefundError::decode(
+            what,
+            format!("refund_fee {refund} exceeds total_fee {t}"),
+            None,
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Parse a verified refund-query answer, with the `_$n` / `_$n_$m` fields as lists.
@@ -217,12 +359,16 @@ pub fn parse_refund_query_response(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let total_fee = opt_fen(&f, what, "total_fee")?;
+    for r in &refunds {
+        at_most_total(what, r.refund_fee, total_fee)?;
+    }
     Ok(V2RefundQueryResult {
         appid: opt(&f, "appid").unwrap_or_default(),
         mch_id: opt(&f, "mch_id").unwrap_or_default(),
         transaction_id: req(&f, what, "transaction_id")?.to_owned(),
         out_trade_no: req(&f, what, "out_trade_no")?.to_owned(),
-        total_fee: opt_fen(&f, what, "total_fee")?,
+        total_fee,
         settlement_total_fee: opt_fen(&f, what, "settlement_total_fee")?,
         fee_type: opt(&f, "fee_type"),
         cash_fee: opt_fen(&f, what, "cash_fee")?,

@@ -159,9 +159,53 @@ def test_notification_posted_to_notify_url(v2_sandbox, ids):
         assert note.out_refund_no == no and note.refund_status == "SUCCESS" and note.refund_fee == 80
         plain = _decrypt_independently(sandbox.v2_credentials().api_key, body)
         assert plain["out_refund_no"] == no and plain["refund_status"] == "SUCCESS"
+        # A hint with a stable key to deduplicate on; no sub-merchant here.
+        assert note.notification_key == "v2:%s:SUCCESS" % plain["refund_id"]
+        assert note.sub_mch_id is None and note.sub_appid is None
+        assert v2.parse_refund_notification(sandbox.v2_notification(no)).notification_key == note.notification_key
         assert wr.v2_notification_ack_success() == (
             b"<xml><return_code><![CDATA[SUCCESS]]></return_code>"
             b"<return_msg><![CDATA[OK]]></return_msg></xml>")
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_retry_after_and_faults_in_the_request_sign_type(v2_sandbox, ids):
+    sandbox = v2_sandbox
+    c = sandbox.v2_credentials()
+    opts = wr.ClientOptions(trust_roots_pem=[c.ca_pem], initial_backoff_ms=10, max_backoff_ms=50)
+    hmac = wr.V2RefundClient(wr.V2Config(appid=c.appid, mch_id=c.mch_id, api_key=c.api_key,
+            client_cert_pem=c.client_cert_pem, client_key_pem=c.client_key_pem, base_url=c.base_url,
+            sign_type=wr.V2SignType.HMAC_SHA256, options=opts))
+    order = ids("T")
+    sandbox.create_order(order, 1000)
+    # A SYSTEMERROR answered in HMAC-SHA256 like the request: retried, not a false Signature error.
+    before = sandbox.faults_injected()
+    sandbox.inject_fault(wr.SandboxFault.SYSTEM_ERROR(), 1)
+    assert hmac.refund(wr.V2RefundRequest(out_trade_no=order, out_refund_no=ids("R"), total_fee=1000,
+            refund_fee=1)).refund_fee == 1
+    assert sandbox.faults_injected() - before == 1
+    # INVALID_REQ_TOO_MUCH: blocked for a minute, longer than the deadline: returned with the wait.
+    sandbox.v2_inject_error("INVALID_REQ_TOO_MUCH", 1)
+    with pytest.raises(wr.RefundError.V2Api) as ei:
+        hmac.refund(wr.V2RefundRequest(out_trade_no=order, out_refund_no=ids("R"), total_fee=1000, refund_fee=1))
+    assert ei.value.err_code == "INVALID_REQ_TOO_MUCH" and ei.value.retryable
+    assert ei.value.retry_after_ms == 60000
+    sandbox.v2_inject_error("NOTENOUGH", 1)
+    with pytest.raises(wr.RefundError.V2Api) as ei:
+        hmac.refund(wr.V2RefundRequest(out_trade_no=order, out_refund_no=ids("R"), total_fee=1000, refund_fee=1))
+    assert ei.value.retry_after_ms is None and not ei.value.retryable
+
+
+def test_plain_http_is_only_for_loopback():
+    key = "0" * 32
+    with pytest.raises(wr.RefundError.Config) as ei:
+        wr.V2Config(appid="wx8888888888888888", mch_id="1900000109", api_key=key,
+                    base_url="http://api.mch.weixin.qq.com")
+    assert "plain http" in ei.value.reason
+    wr.V2Config(appid="wx8888888888888888", mch_id="1900000109", api_key=key, base_url="http://127.0.0.1:9")
+    with pytest.raises(wr.RefundError.Config) as ei:
+        wr.V2Config(appid="wx8888888888888888", mch_id="1900000109", api_key=key,
+                    options=wr.ClientOptions(replay_guard_capacity=100))
+    assert "replay_guard_capacity" in ei.value.reason

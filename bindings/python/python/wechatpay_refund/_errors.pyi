@@ -55,6 +55,7 @@ class RefundError(Exception):
         detail_location: str | None
         request_id: str | None
         retryable: bool
+        retry_after_ms: int | None
         def __init__(
             self,
             status: int,
@@ -65,6 +66,7 @@ class RefundError(Exception):
             detail_location: str | None,
             request_id: str | None,
             retryable: bool,
+            retry_after_ms: int | None,
         ) -> None: ...
 
     class Transport(RefundError):
@@ -109,6 +111,7 @@ class RefundError(Exception):
         err_code: str | None
         err_code_des: str | None
         retryable: bool
+        retry_after_ms: int | None
         def __init__(
             self,
             return_code: str,
@@ -116,4 +119,5 @@ class RefundError(Exception):
             err_code: str | None,
             err_code_des: str | None,
             retryable: bool,
+            retry_after_ms: int | None,
         ) -> None: ...

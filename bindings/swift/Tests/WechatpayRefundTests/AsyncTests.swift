@@ -32,7 +32,7 @@ final class AsyncTests: XCTestCase {
         do {
             _ = try await client.queryRefund(outRefundNo: "R404")
             XCTFail("expected RefundError.Api")
-        } catch let RefundError.Api(status, code, _, _, _, _, _, _) {
+        } catch let RefundError.Api(status, code, _, _, _, _, _, _, _) {
             XCTAssertEqual(status, 404)
             XCTAssertEqual(code, "RESOURCE_NOT_EXISTS")
         }

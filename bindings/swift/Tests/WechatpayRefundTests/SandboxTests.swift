@@ -50,7 +50,7 @@ final class SandboxTests: XCTestCase {
     }
 
     func testUnknownRefundIsApi404WithRequestId() {
-        guard case let .Api(status, code, errorMessage, _, _, _, requestId, retryable)? =
+        guard case let .Api(status, code, errorMessage, _, _, _, requestId, retryable, _)? =
             refundError({ try client.queryRefund(outRefundNo: "R404", subMchid: nil) })
         else { return XCTFail("expected RefundError.Api") }
         XCTAssertEqual(status, 404)
@@ -123,7 +123,7 @@ final class SandboxTests: XCTestCase {
         let c = RefundClient.withTransport(config: try sandbox.clientConfig(), transport: transport)
         XCTAssertEqual(try c.createRefund(request: refund("T110110", "RK1", 100, of: 10000)).status, .processing)
         XCTAssertEqual(try c.queryRefund(outRefundNo: "RK1", subMchid: nil).amount.refund, 100)
-        guard case let .Api(status, code, _, _, _, _, _, _)? = refundError({ try c.queryRefund(outRefundNo: "R404", subMchid: nil) }) else {
+        guard case let .Api(status, code, _, _, _, _, _, _, _)? = refundError({ try c.queryRefund(outRefundNo: "R404", subMchid: nil) }) else {
             return XCTFail("expected RefundError.Api through the Swift transport")
         }
         XCTAssertEqual(status, 404)

@@ -32,7 +32,7 @@ final class V2Tests: XCTestCase {
     func testTypedErrors() throws {
         let v2 = try V2RefundClient(config: try sandbox.v2Config())
         XCTAssertThrowsError(try v2.refund(request: V2RefundRequest(outRefundNo: "R-SW-1", totalFee: 1000, refundFee: 1, outTradeNo: "T-SW-NONE"))) { error in
-            guard case let RefundError.V2Api(_, _, errCode, _, retryable) = error else {
+            guard case let RefundError.V2Api(_, _, errCode, _, retryable, _) = error else {
                 return XCTFail("expected RefundError.V2Api, got \(error)")
             }
             XCTAssertEqual(errCode, "ORDERNOTEXIST")
@@ -42,6 +42,16 @@ final class V2Tests: XCTestCase {
         let noCert = try V2RefundClient(config: try V2Config(appid: c.appid, mchId: c.mchId, apiKey: c.apiKey,
             baseUrl: c.baseUrl, options: ClientOptions(trustRootsPem: [c.caPem])))
         _ = try sandbox.createOrder(outTradeNo: "T-SW-V2", total: 1000)
+        // When to retry: INVALID_REQ_TOO_MUCH blocks for a minute (returned with the wait).
+        sandbox.v2InjectError(errCode: "INVALID_REQ_TOO_MUCH", count: 1)
+        XCTAssertThrowsError(try v2.refund(request: V2RefundRequest(outRefundNo: "R-SW-3", totalFee: 1000, refundFee: 1, outTradeNo: "T-SW-V2"))) { error in
+            guard case let RefundError.V2Api(_, _, errCode, _, retryable, retryAfterMs) = error else {
+                return XCTFail("expected RefundError.V2Api, got \(error)")
+            }
+            XCTAssertEqual(errCode, "INVALID_REQ_TOO_MUCH")
+            XCTAssertTrue(retryable)
+            XCTAssertEqual(retryAfterMs, 60000)
+        }
         XCTAssertThrowsError(try noCert.refund(request: V2RefundRequest(outRefundNo: "R-SW-2", totalFee: 1000, refundFee: 1, outTradeNo: "T-SW-V2"))) { error in
             guard case RefundError.Config = error else {
                 return XCTFail("expected RefundError.Config, got \(error)")

@@ -64,6 +64,16 @@ class V2Test {
         }
         assertEquals("FAIL", w.returnCode)
         assertNull(w.errCode)
+        assertNull(w.retryAfterMs)
+
+        // When to retry: INVALID_REQ_TOO_MUCH blocks for a minute (longer than the deadline:
+        // returned at once, with the wait).
+        sandbox.v2InjectError("INVALID_REQ_TOO_MUCH", 1u)
+        val held = assertThrows(RefundException.V2Api::class.java) {
+            v2.refund(V2RefundRequest(outRefundNo = "R-KT-5", totalFee = 1000, refundFee = 1, outTradeNo = "T-KT-V2-ERR"))
+        }
+        assertTrue(held.retryable)
+        assertEquals(60_000uL, held.retryAfterMs)
 
         val noCert = V2RefundClient(V2Config(appid = c.appid, mchId = c.mchId, apiKey = c.apiKey, baseUrl = c.baseUrl, options = opts))
         assertThrows(RefundException.Config::class.java) {
