@@ -75,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     handler.join().expect("handler thread");
 
-    // 5. Errors are typed, with the seed's retry guidance.
+    // 5. Errors are typed, with WeChat Pay's retry guidance.
     match v2.refund(V2RefundRequest::by_out_trade_no(
         "T20261124001",
         "R2V1",

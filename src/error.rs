@@ -228,7 +228,7 @@ pub enum RefundError {
         /// `FREQUENCY_LIMITED`, `INVALID_REQ_TOO_MUCH` (the last ones after a while).
         retryable: bool,
         /// How long to wait before sending it again, in milliseconds, when the code implies a
-        /// wait: `INVALID_REQ_TOO_MUCH` 60 000 (the seed: blocked for a minute),
+        /// wait: `INVALID_REQ_TOO_MUCH` 60 000 (WeChat Pay's documentation: blocked for a minute),
         /// `FREQUENCY_LIMITED` 1 000, `ORDER_NOT_READY` 5 000. `None` for codes retried at once
         /// (`SYSTEMERROR`, `BIZERR_NEED_RETRY`) and for final ones. The client's own retries
         /// wait at least this long, within the call's deadline.

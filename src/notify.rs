@@ -1,4 +1,4 @@
-//! Refund notifications (PROTOCOL.md "Callbacks"): verify the signature over the raw body,
+//! Refund notifications (docs/protocol.md "Callbacks"): verify the signature over the raw body,
 //! decrypt the AEAD_AES_256_GCM resource with the API v3 key, parse, and acknowledge.
 
 use crate::config::ApiV3Key;

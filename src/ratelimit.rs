@@ -1,4 +1,4 @@
-//! An optional client-side limiter for WeChat Pay's refund rate limits (PROTOCOL.md "Limits"):
+//! An optional client-side limiter for WeChat Pay's refund rate limits (docs/protocol.md "Limits"):
 //! at most 150 requests per second, and only 6 failing requests per second. When the last
 //! second already holds 6 failures, further requests wait until it holds fewer, instead of
 //! burning the failure budget (and getting the merchant throttled).

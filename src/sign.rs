@@ -1,4 +1,4 @@
-//! Request signing: the `Authorization` header of PROTOCOL.md "Request signing".
+//! Request signing: the `Authorization` header of docs/protocol.md "Request signing".
 //!
 //! String to sign: `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n` over the exact bytes sent.
 

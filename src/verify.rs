@@ -1,5 +1,5 @@
 //! Verification of WeChat Pay's signatures on responses and callbacks
-//! (PROTOCOL.md "Response and callback verification").
+//! (docs/protocol.md "Response and callback verification").
 //!
 //! Both use the same scheme: `TIMESTAMP\nNONCE\nBODY\n` over the raw body bytes, an RSA key
 //! chosen by `Wechatpay-Serial`, and a ±300 s window.

@@ -1,6 +1,6 @@
 //! Open enums: the string-valued enums of the protocol (`RefundStatus`, `event_type`, …).
 //!
-//! PROTOCOL.md: "Unknown enum values from the server must not break parsing (keep the raw
+//! docs/protocol.md: "Unknown enum values from the server must not break parsing (keep the raw
 //! string)". Every such enum is declared once with [`wire_enum!`]: its known variants with their
 //! wire values, plus `Unknown(String)` holding any other value exactly as received.
 //!

@@ -438,7 +438,7 @@ fn each_field_rule_is_a_400_naming_the_field() {
     let a = apply(&sb, &body);
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["amount"]["from"], body["amount"]["from"]);
-    // The seed's default funds account when none is named: unsettled funds.
+    // The WeChat Pay's default funds account when none is named: unsettled funds.
     assert_eq!(a.body["funds_account"], json!("UNSETTLED"));
     let mut body = refund_body("T25000004", "R-ok2", 100, 10_000);
     body["funds_account"] = json!("AVAILABLE");
@@ -698,7 +698,7 @@ fn abnormal_refund_rules() {
         json!({"out_refund_no": "R1", "type": "USER_BANK_CARD", "bank_type": bank_type,
                "bank_account": encrypt(&sb, "6222021234567890"), "real_name": encrypt(&sb, "张三")})
     };
-    // A credit card, or a bank outside the seed's list, is refused.
+    // A credit card, or a bank outside WeChat Pay's list, is refused.
     for bank in ["ICBC_CREDIT", "HSBC_DEBIT", "工商银行"] {
         let a = raw_with(&sb, "POST", &abnormal_path(&id), Some(&user(bank)), &serial);
         assert_eq!(
@@ -790,7 +790,7 @@ fn re_deliveries_are_re_signed_on_the_scaled_schedule_until_200_or_204() {
     client.create_refund(req).unwrap();
     sb.set_refund_status("R1".into(), RefundStatus::Success)
         .unwrap();
-    // 202 and 201 are 2xx but not what PROTOCOL.md asks for: retried, like a 500.
+    // 202 and 201 are 2xx but not what docs/protocol.md asks for: retried, like a 500.
     let answers = [202, 500, 201, 204];
     let mut seen = Vec::new();
     for status in answers {

@@ -1,5 +1,5 @@
 //! Legacy v2 end to end through the sandbox over real sockets: mutual TLS, signatures, the
-//! shared order book, queries, notifications, and every error code of the seed's table.
+//! shared order book, queries, notifications, and every error code of WeChat Pay's table.
 #![cfg(feature = "sandbox")]
 
 use std::sync::Arc;
@@ -296,7 +296,7 @@ fn missing_or_wrong_client_certificate_is_a_typed_error() {
         .unwrap_err();
     assert_eq!(v2_code(&q), Some("REFUNDNOTEXIST"), "{q:?}");
     // A request sent without a certificate anyway (a transport of one's own): no answer at
-    // all, as WeChat Pay does (the seed: "failed to respond"), never a signed CERT_ERROR.
+    // all, as WeChat Pay does (WeChat Pay's documentation: "failed to respond"), never a signed CERT_ERROR.
     let plain =
         UreqTransport::with_roots(TransportOptions::default(), &c.options.trust_roots_pem).unwrap();
     let v2 = V2RefundClient::with_transport(
@@ -348,7 +348,7 @@ fn missing_or_wrong_client_certificate_is_a_typed_error() {
 }
 
 #[test]
-fn every_error_code_of_the_seed_table() {
+fn every_error_code_of_the_v2_table() {
     let sandbox = Sandbox::start().unwrap();
     let c = sandbox.v2_config().unwrap();
     let v2 = client(&sandbox);
@@ -459,7 +459,7 @@ fn every_error_code_of_the_seed_table() {
         "{e:?}"
     );
 
-    // The codes no rule reaches, injected; each with the seed's retry guidance.
+    // The codes no rule reaches, injected; each with WeChat Pay's retry guidance.
     let retry = [
         "SYSTEMERROR",
         "BIZERR_NEED_RETRY",

@@ -280,7 +280,7 @@ fn verification_vectors_with_every_backend() {
                     r.promotion_detail[0].goods_detail[0].goods_id.as_deref(),
                     Some("1001")
                 );
-                // "COUPON": the refund seed's own example (issue 10).
+                // "COUPON": WeChat Pay's own example in the apply-refund page (issue 10).
                 assert_eq!(
                     r.promotion_detail[1].promotion_type,
                     Some(PromotionType::Coupon)

@@ -1,4 +1,4 @@
-//! The legacy v2 primitives (PROTOCOL.md "Legacy v2 refund"): MD5 and HMAC-SHA256 for the
+//! The legacy v2 primitives (docs/protocol.md "Legacy v2 refund"): MD5 and HMAC-SHA256 for the
 //! request/response `sign`, and AES-256-ECB with PKCS#7 for the refund notification's
 //! `req_info`. Bytes in, bytes out; both backends give the same results (tests/v2_vectors.rs).
 //!

@@ -1,7 +1,7 @@
-//! Typed records of the three refund operations (seeds `refund-apply-v3.txt`,
-//! `abnormal-refund-v3.txt`). Money is always integer fen (`i64`).
+//! Typed records of the three refund operations (WeChat Pay's API pages for apply refund, query
+//! refund and abnormal refund; docs/protocol.md). Money is always integer fen (`i64`).
 //!
-//! Response fields the seeds mark 必填 are required: a body without one is a `Decode` error
+//! Response fields WeChat Pay's API pages mark 必填 are required: a body without one is a `Decode` error
 //! naming the field, never a silent 0 fen; the optional ones are `Option`.
 //!
 //! Enums coming from the server are open ([`crate::wire`]): an unexpected value never breaks
@@ -97,7 +97,7 @@ wire_enum! {
         Cash = "CASH",
         /// Not pre-funded coupon (older name).
         Nocash = "NOCASH",
-        /// Coupon (the refund seed's own example, and the official SDKs).
+        /// Coupon (WeChat Pay's own example in the apply-refund page, and the official SDKs).
         Coupon = "COUPON",
         /// Discount (the official SDKs).
         Discount = "DISCOUNT",

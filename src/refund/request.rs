@@ -225,7 +225,7 @@ pub(crate) fn build_signed_get(
     )
 }
 
-/// Service-provider mode (the abnormal-refund seed: 服务商模式下必须传递此参数): every call
+/// Service-provider mode (WeChat Pay's abnormal-refund page: 服务商模式下必须传递此参数): every call
 /// names the sub-merchant, checked before anything is sent.
 fn require_sub_mchid(config: &ClientConfig, sub_mchid: Option<&str>) -> Result<()> {
     if config.service_provider && sub_mchid.is_none_or(|s| s.is_empty()) {

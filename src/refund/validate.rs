@@ -1,5 +1,5 @@
 //! Validation of requests before anything is signed or sent
-//! (PROTOCOL.md "Refund rules the client should enforce before sending").
+//! (docs/protocol.md "Refund rules the client should enforce before sending").
 //!
 //! Every failure names the offending field as a JSON path.
 
@@ -15,7 +15,7 @@ fn err(field: impl Into<String>, reason: impl Into<String>) -> RefundError {
     RefundError::invalid(field, reason)
 }
 
-/// Debit cards of these banks only (abnormal refunds to a user's card; seed list).
+/// Debit cards of these banks only (abnormal refunds to a user's card; WeChat Pay's list).
 pub const ABNORMAL_REFUND_BANK_TYPES: &[(&str, &str)] = &[
     ("CMB_DEBIT", "招商银行"),
     ("COMM_DEBIT", "交通银行"),

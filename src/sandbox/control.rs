@@ -201,7 +201,7 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, query: &str, body: &[u8]) ->
             Ok((201, json!({"injected": count})))
         }
         ("POST", ["v2", "errors"]) => {
-            // The v2 business refusals of the seed's table, answered (signed with the
+            // The v2 business refusals of WeChat Pay's table, answered (signed with the
             // request's sign type) to the next `count` v2 requests after their signature check.
             let m = object(body)?;
             let code = string(&m, "err_code")?;

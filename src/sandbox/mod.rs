@@ -36,7 +36,7 @@ use zeroize::Zeroizing;
 pub use server::v2::SandboxV2Credentials;
 pub use server::SandboxRequest;
 
-/// Which WeChat Pay keys the sandbox uses (see PROTOCOL.md "Keys are chosen by Wechatpay-Serial").
+/// Which WeChat Pay keys the sandbox uses (see docs/protocol.md "Response and callback verification").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum SandboxKeyMode {
@@ -93,7 +93,7 @@ pub struct SandboxOptions {
     /// The private key of `platform_certificate_pem`.
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub platform_private_key_pem: Option<String>,
-    /// Enforce WeChat Pay's limits (PROTOCOL.md "Limits worth surfacing"): refunds of one order
+    /// Enforce WeChat Pay's limits (docs/protocol.md "Limits"): refunds of one order
     /// at least one minute apart (by the sandbox clock), at most 150 requests a second and 6
     /// failing requests a second (429 `FREQUENCY_LIMITED` beyond). Off by default so that
     /// tests may refund one order several times in a row.
@@ -150,7 +150,7 @@ pub struct SandboxNotification {
     pub body: Vec<u8>,
 }
 
-/// An error answer of WeChat Pay's (PROTOCOL.md "Errors", the seeds' error tables), with its
+/// An error answer of WeChat Pay's (docs/protocol.md "Errors", WeChat Pay's error tables), with its
 /// HTTP status, to inject with [`SandboxFault::Refusal`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Enum))]

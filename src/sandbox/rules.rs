@@ -1,6 +1,6 @@
-//! The field rules WeChat Pay checks before it looks at any order (seed
-//! `refund-apply-v3.txt`, PROTOCOL.md "Refund rules"), applied by the sandbox to the raw JSON
-//! a peer SDK sends: each refusal is a 400 naming the field, as the real service answers.
+//! The field rules WeChat Pay checks before it looks at any order (its apply-refund page;
+//! docs/protocol.md "Refund rules the client should enforce before sending"), applied by the
+//! sandbox to the raw JSON a peer SDK sends: each refusal is a 400 naming the field, as the real service answers.
 //!
 //! The formats shared with the client (`out_refund_no`, `notify_url`, ids) use the crate's
 //! own validators (`refund::validate`), so the client and the sandbox cannot drift apart.
@@ -62,11 +62,11 @@ impl Problem {
 
 type R = Result<(), Problem>;
 
-/// Each refund funds account WeChat Pay accepts in `amount.from` (seed: 出资账户类型).
+/// Each refund funds account WeChat Pay accepts in `amount.from` (WeChat Pay: 出资账户类型).
 pub(crate) const FROM_ACCOUNTS: &[&str] = &["AVAILABLE", "UNAVAILABLE"];
-/// The `funds_account` values of a request (seed: 退款资金来源).
+/// The `funds_account` values of a request (WeChat Pay: 退款资金来源).
 pub(crate) const REQUEST_FUNDS_ACCOUNTS: &[&str] = &["AVAILABLE", "UNSETTLED"];
-/// The funds account used when the request names none (seed: "否则默认使用未结算资金退款").
+/// The funds account used when the request names none (WeChat Pay: "否则默认使用未结算资金退款").
 pub(crate) const DEFAULT_FUNDS_ACCOUNT: &str = "UNSETTLED";
 
 fn string<'a>(v: &'a Value, field: &str) -> Result<Option<&'a str>, Problem> {
@@ -87,7 +87,7 @@ fn integer(v: &Value, path: &str, field: &str) -> Result<Option<i64>, Problem> {
     }
 }
 
-/// Only 1–3-byte UTF-8 characters anywhere in the body (PROTOCOL.md): no emoji.
+/// Only 1–3-byte UTF-8 characters anywhere in the body (docs/protocol.md): no emoji.
 pub(crate) fn no_four_byte_chars(body: &[u8]) -> R {
     match std::str::from_utf8(body) {
         Ok(s) => match s.chars().find(|c| c.len_utf8() > 3) {
@@ -223,7 +223,7 @@ pub(crate) fn create_refund(v: &Value) -> R {
     Ok(())
 }
 
-/// `amount.from`: accounts of the seed's list, each once, amounts summing to the refund.
+/// `amount.from`: accounts of WeChat Pay's list, each once, amounts summing to the refund.
 fn from_accounts(list: &[Value], refund: i64) -> R {
     let mut seen: Vec<&str> = Vec::new();
     let mut sum: i64 = 0;
@@ -330,7 +330,7 @@ fn goods_detail(list: &[Value], refund: i64) -> R {
     Ok(())
 }
 
-/// The bank name of a `bank_type` of the seed's list (`ICBC_DEBIT` → 工商银行), if accepted.
+/// The bank name of a `bank_type` of WeChat Pay's list (`ICBC_DEBIT` → 工商银行), if accepted.
 pub(crate) fn bank_name(bank_type: &str) -> Option<&'static str> {
     validate::ABNORMAL_REFUND_BANK_TYPES
         .iter()
@@ -445,7 +445,7 @@ mod tests {
     }
 
     #[test]
-    fn bank_names_for_the_seed_list() {
+    fn bank_names_for_the_supported_list() {
         assert_eq!(bank_name("ICBC_DEBIT"), Some("工商银行"));
         assert_eq!(bank_name("ICBC_CREDIT"), None);
     }

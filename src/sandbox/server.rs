@@ -61,7 +61,7 @@ fn refund_key(sub_mchid: Option<&str>, out_refund_no: &str) -> String {
     }
 }
 
-/// A refund that no longer holds money of its order (PROTOCOL.md "Refund status").
+/// A refund that no longer holds money of its order (docs/protocol.md "Refund status").
 fn holds_money(r: &RefundRec) -> bool {
     r.status != RefundStatus::Closed
 }
@@ -208,7 +208,7 @@ fn refusal_reply(r: SandboxRefusal) -> Reply {
 }
 
 /// WeChat Pay's error body, `detail` naming the field and the value received
-/// (PROTOCOL.md "Errors").
+/// (docs/protocol.md "Errors").
 fn problem_reply(p: Problem) -> Reply {
     let mut v = json!({"code": p.code, "message": p.message});
     if let Some(f) = &p.field {
@@ -522,7 +522,7 @@ impl Shared {
     }
 
     /// Move a refund (of `sub_mchid`, when given) to `status` and notify. SUCCESS and CLOSED
-    /// are final (PROTOCOL.md "Refund status"): nothing moves a refund out of them.
+    /// are final (docs/protocol.md "Refund status"): nothing moves a refund out of them.
     pub fn set_refund_status_of(
         self: &std::sync::Arc<Self>,
         out_refund_no: &str,
@@ -575,7 +575,7 @@ impl Shared {
         Ok(())
     }
 
-    /// WeChat Pay's re-delivery schedule after a failed notification (PROTOCOL.md
+    /// WeChat Pay's re-delivery schedule after a failed notification (docs/protocol.md
     /// "Callbacks"), in seconds: 24 h 4 m in all.
     pub(crate) const RETRY_SCHEDULE_SECS: [u64; 15] = [
         15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10_800, 10_800, 10_800, 21_600, 21_600,
@@ -583,7 +583,7 @@ impl Shared {
 
     /// POST a notification, re-signed for every attempt (a fresh timestamp and nonce: a
     /// re-delivery hours later must pass the receiver's 5-minute window), until the merchant
-    /// answers 200 or 204 (PROTOCOL.md: anything else is retried), on WeChat Pay's schedule
+    /// answers 200 or 204 (docs/protocol.md: anything else is retried), on WeChat Pay's schedule
     /// sped up `notify_speedup` times. A reset or stop ends the retries.
     fn deliver(&self, url: &str, body: &[u8], use_public: bool, generation: u64) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -909,7 +909,7 @@ impl Shared {
         let sub_mchid = s("sub_mchid");
         let mut st = self.state();
         let clock = st.clock();
-        // transaction_id wins when both are given (PROTOCOL.md).
+        // transaction_id wins when both are given (docs/protocol.md).
         let (order_field, out_trade_no) = match (s("transaction_id"), s("out_trade_no")) {
             (Some(t), _) => ("transaction_id", st.by_transaction.get(&t).cloned()),
             (None, o) => ("out_trade_no", o),
@@ -1250,7 +1250,7 @@ impl Shared {
                 rec.recipient = Some((bank_type, account, name));
             }
             None => {
-                // To the merchant's settlement bank account (seed: 退款至交易商户银行账户).
+                // To the merchant's settlement bank account (WeChat Pay: 退款至交易商户银行账户).
                 rec.user_received_account = "商户结算银行账户".into();
                 rec.channel = "OTHER_BANKCARD";
             }
@@ -1320,7 +1320,7 @@ impl Shared {
         }
     }
     /// With `enforce_limits`: 429 beyond 150 requests, or 6 failing ones, in the last second
-    /// (PROTOCOL.md "Limits"; the seed's 150qps and "错误或无效请求频率限制:6qps").
+    /// (docs/protocol.md "Limits"; WeChat Pay's 150qps and "错误或无效请求频率限制:6qps").
     fn limited(&self) -> Option<Reply> {
         if !self.enforce_limits {
             return None;

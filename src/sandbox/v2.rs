@@ -1,7 +1,7 @@
-//! The sandbox speaks legacy v2 (PROTOCOL.md "Legacy v2 refund"): `POST /secapi/pay/refund`
+//! The sandbox speaks legacy v2 (docs/protocol.md "Legacy v2 refund"): `POST /secapi/pay/refund`
 //! (client certificate required) and `POST /pay/refundquery` over HTTPS on a listener of its
 //! own, on the same order book as v3 (a v2 and a v3 refund of one order add up), with the
-//! seed's business rules and error codes, and encrypted notifications POSTed to `notify_url`.
+//! WeChat Pay's business rules and error codes, and encrypted notifications POSTed to `notify_url`.
 //!
 //! This is a child module of `server` (declared there) so that it can read the order book.
 
@@ -119,7 +119,7 @@ fn cfg_err(e: impl std::fmt::Display) -> RefundError {
 /// The client-certificate rule of WeChat Pay's v2 host: a certificate is optional at the TLS
 /// layer (the query needs none), but one that is offered must chain to the issuing CA, or the
 /// handshake fails. A refund call that arrives without one gets no answer at all: the
-/// connection is closed (the seed: "NoHttpResponseException ... failed to respond").
+/// connection is closed (WeChat Pay's documentation: "NoHttpResponseException ... failed to respond").
 fn client_cert_verifier(
     ca_der: rustls::pki_types::CertificateDer<'static>,
     provider: Arc<rustls::crypto::CryptoProvider>,
@@ -848,7 +848,7 @@ impl Shared {
     }
 
     /// POST a v2 notification until the merchant answers `<xml>` with `return_code` SUCCESS
-    /// (anything else is retried, PROTOCOL.md), on WeChat Pay's schedule compressed 1000×.
+    /// (anything else is retried, docs/protocol.md), on WeChat Pay's schedule compressed 1000×.
     fn v2_deliver(&self, url: &str, body: &[u8]) {
         const SCHEDULE_MS: [u64; 15] = [
             15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 2000, 2000, 2000, 2000, 2000, 2000,
@@ -980,7 +980,7 @@ fn tampered(reply: Reply) -> Reply {
     }
 }
 
-/// The v2 `err_code`s of the seed's table that can be injected (`v2_inject_error`, the control
+/// The v2 `err_code`s of WeChat Pay's table that can be injected (`v2_inject_error`, the control
 /// API's `POST /sandbox/v1/v2/errors`), with WeChat Pay's descriptions.
 pub const V2_ERROR_CODES: &[(&str, &str)] = &[
     ("SYSTEMERROR", "系统超时"),

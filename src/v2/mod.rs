@@ -1,4 +1,4 @@
-//! Legacy v2 refunds (PROTOCOL.md "Legacy v2 refund", seed `refund-v2-legacy-blog.txt`):
+//! Legacy v2 refunds (docs/protocol.md "Legacy v2 refund", WeChat Pay's v2 refund documentation):
 //! XML over HTTPS, an MD5 or HMAC-SHA256 `sign` with the v2 API key, and the merchant's
 //! client certificate (mutual TLS) on the apply call.
 //!

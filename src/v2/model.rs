@@ -1,4 +1,4 @@
-//! Typed records of the legacy v2 refund API (seed `refund-v2-legacy-blog.txt`). Money is
+//! Typed records of the legacy v2 refund API (WeChat Pay's v2 refund documentation). Money is
 //! integer fen (`i64`); the server's enums are open (an unknown value is kept as received).
 
 use crate::wire::wire_enum;

@@ -1,4 +1,4 @@
-//! The v2 refund notification (PROTOCOL.md "Refund notification"): an unsigned `<xml>` whose
+//! The v2 refund notification (docs/protocol.md "Legacy v2 refund"): an unsigned `<xml>` whose
 //! `req_info` is base64 of AES-256-ECB (PKCS#7) under the lowercase hex MD5 of the API key.
 //!
 //! **A v2 notification is a hint, not proof.** Only a holder of the API key can produce a

@@ -9,7 +9,7 @@ use crate::error::{RefundError, Result};
 use crate::transport::HttpResponse;
 
 /// `err_code`s after which the same request (same `out_refund_no`, same parameters) may be
-/// sent again (the seed's guidance). The first two are retried by the client at once; the
+/// sent again (WeChat Pay's guidance). The first two are retried by the client at once; the
 /// others need time ([`RETRY_AFTER_MS`]; `INVALID_REQ_TOO_MUCH`: a minute).
 pub const RETRYABLE_ERR_CODES: &[&str] = &[
     "SYSTEMERROR",
@@ -20,7 +20,7 @@ pub const RETRYABLE_ERR_CODES: &[&str] = &[
 ];
 
 /// How long (milliseconds) the codes that need time ask to wait: `INVALID_REQ_TOO_MUCH`
-/// blocks the merchant for a minute (the seed: "请在1分钟后再来重试"); `FREQUENCY_LIMITED` one
+/// blocks the merchant for a minute (WeChat Pay's documentation: "请在1分钟后再来重试"); `FREQUENCY_LIMITED` one
 /// window of the per-second limits; `ORDER_NOT_READY` ("订单处理中,暂时无法退款,请稍后再试")
 /// a few seconds.
 pub const RETRY_AFTER_MS: &[(&str, u64)] = &[

@@ -1,4 +1,4 @@
-//! The v2 `sign` (PROTOCOL.md "Legacy v2 refund", Signature): every parameter with a non-empty
+//! The v2 `sign` (docs/protocol.md "Legacy v2 refund", Signature): every parameter with a non-empty
 //! value except `sign`, sorted by key in ASCII order, `k=v` joined with `&`, then
 //! `&key=<API key>`; MD5 or HMAC-SHA256 (keyed with the API key), uppercase hex.
 

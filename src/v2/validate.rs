@@ -1,4 +1,4 @@
-//! Validation before anything is signed or sent (the seed's field table; the same rules as v3
+//! Validation before anything is signed or sent (WeChat Pay's field table; the same rules as v3
 //! where the fields are the same). Every failure names the field.
 
 use super::model::{V2RefundQuery, V2RefundRequest};

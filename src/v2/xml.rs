@@ -1,6 +1,6 @@
 //! The v2 XML, both ways: a flat `<xml>` (or `<root>`) element with one child per field.
 //!
-//! Parsing is deliberately narrow (PROTOCOL.md "XML safety"; XXE hit a WeChat Pay SDK in
+//! Parsing is deliberately narrow (docs/protocol.md "Legacy v2 refund"; XXE hit a WeChat Pay SDK in
 //! 2018): the body is capped, a DTD is refused, no entity other than the five predefined ones
 //! and character references is accepted (so nothing is ever expanded or fetched), fields may
 //! not nest or repeat, and the text must be UTF-8.

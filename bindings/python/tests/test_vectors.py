@@ -207,7 +207,7 @@ def test_parse_refund_response(vector_config, c):
     assert len(r.promotion_detail) == 2
     assert r.promotion_detail[0].promotion_type == wr.PromotionType.CASH
     assert r.promotion_detail[0].goods_detail[0].goods_id == "1001"
-    # "COUPON": the refund seed's own example value.
+    # "COUPON": WeChat Pay's own example in the apply-refund page value.
     assert r.promotion_detail[1].promotion_type == wr.PromotionType.COUPON
     assert r.promotion_detail[1].promotion_type.value == "COUPON"
     assert r.promotion_detail[1].coupon_id == "109520"

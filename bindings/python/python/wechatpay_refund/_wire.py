@@ -135,7 +135,7 @@ class PromotionType(_WireEnum):
     NOCASH = "NOCASH"
     """Not pre-funded coupon (older name)."""
     COUPON = "COUPON"
-    """Coupon (the refund seed's own example, and the official SDKs)."""
+    """Coupon (WeChat Pay's own example in the apply-refund page, and the official SDKs)."""
     DISCOUNT = "DISCOUNT"
     """Discount (the official SDKs)."""
 

@@ -204,7 +204,7 @@ public struct PromotionType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let cash = PromotionType(rawValue: "CASH")
     /// Not pre-funded coupon (older name).
     public static let nocash = PromotionType(rawValue: "NOCASH")
-    /// Coupon (the refund seed's own example, and the official SDKs).
+    /// Coupon (WeChat Pay's own example in the apply-refund page, and the official SDKs).
     public static let coupon = PromotionType(rawValue: "COUPON")
     /// Discount (the official SDKs).
     public static let discount = PromotionType(rawValue: "DISCOUNT")

@@ -327,7 +327,7 @@ public class PromotionType private constructor(
         @JvmField public val NOCASH: PromotionType = PromotionType("NOCASH", "NOCASH")
 
         /**
-         * Coupon (the refund seed's own example, and the official SDKs).
+         * Coupon (WeChat Pay's own example in the apply-refund page, and the official SDKs).
          */
         @JvmField public val COUPON: PromotionType = PromotionType("COUPON", "COUPON")
 
