@@ -6,7 +6,7 @@
 //! errors, timeouts, 5xx / `SYSTEM_ERROR` and 429. Never retried: 4xx business errors and
 //! verification failures. Network errors and 5xx fail over to the backup host.
 
-use crate::certificates::{self, Decision, Need};
+use crate::certificates;
 use crate::config::ClientConfig;
 use crate::crypto;
 use crate::error::TransportErrorKind;
@@ -19,6 +19,7 @@ use crate::refund::model::{
 use crate::refund::{request, response};
 use crate::sign::generate_nonce;
 use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
+use crate::trust::{Decision, Need};
 use crate::verify::{is_public_key_id, normalize_serial};
 use std::collections::{HashMap, HashSet};
 use std::fmt;

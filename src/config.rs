@@ -4,12 +4,12 @@
 //! once with a `Config` error naming the setting. Secrets are zeroized on drop and never
 //! appear in `Debug` / `Display`.
 
-use crate::certificates::Refresher;
 use crate::crypto::der::normalize_hex;
 use crate::crypto::{CryptoBackend, RsaPrivateKey};
 use crate::error::{RefundError, Result};
 use crate::refund::validate::{is_loopback_host, split_url};
 use crate::sign::{LocalSigner, Signer};
+use crate::trust::Refresher;
 use crate::verify::{KeyRing, KeyStore, PlatformCertificate};
 use std::fmt;
 use std::sync::Arc;
@@ -21,35 +21,7 @@ pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 /// Backup API host (a different access point), used for failover.
 pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
 
-/// The 32-byte API v3 key (AEAD_AES_256_GCM key of notifications). Zeroized on drop.
-#[derive(Clone)]
-pub struct ApiV3Key(Zeroizing<[u8; 32]>);
-
-impl ApiV3Key {
-    /// Exactly 32 bytes, as set in the merchant platform; anything else is a `Config` error.
-    pub fn new(key: &str) -> Result<Self> {
-        let bytes = key.as_bytes();
-        if bytes.len() != 32 {
-            return Err(RefundError::config(format!(
-                "api_v3_key must be exactly 32 bytes (the APIv3 key set in the merchant platform), got {} bytes",
-                bytes.len()
-            )));
-        }
-        let mut k = Zeroizing::new([0u8; 32]);
-        k.copy_from_slice(bytes);
-        Ok(Self(k))
-    }
-
-    pub(crate) fn bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiV3Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiV3Key(<redacted>)")
-    }
-}
+pub use crate::crypto::ApiV3Key;
 
 /// Tunable behaviour of a client. Every field has a sensible default.
 #[derive(Clone, PartialEq, Eq)]
@@ -179,7 +151,7 @@ pub struct ClientConfig {
     pub(crate) download_certificates: bool,
     pub(crate) refresher: Refresher,
     /// What downloaded platform certificates must be issued by.
-    pub(crate) trust_anchors: crate::certificates::TrustAnchors,
+    pub(crate) trust_anchors: crate::trust::TrustAnchors,
     /// Service-provider mode: `mchid` is the `sp_mchid`; every call names a `sub_mchid`.
     pub(crate) service_provider: bool,
     pub(crate) base_url: String,
@@ -382,7 +354,7 @@ impl ClientConfigBuilder {
         }
         // Configured platform certificates must chain to the trust anchors too: a certificate
         // pasted from the wrong place fails here, not at the first answer.
-        let trust_anchors = crate::certificates::TrustAnchors::from_pems(
+        let trust_anchors = crate::trust::TrustAnchors::from_pems(
             &self.options.platform_trust_anchors_pem,
             self.backend,
         )?;

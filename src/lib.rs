@@ -80,9 +80,12 @@ pub mod sandbox;
 pub mod sansio;
 pub mod sign;
 pub mod transport;
+pub mod trust;
 pub mod v2;
 pub mod verify;
 mod wire;
+#[cfg(test)]
+mod wire_gen;
 
 pub use client::{Clock, RefundClient, SystemClock};
 pub use config::{

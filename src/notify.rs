@@ -1,7 +1,7 @@
 //! Refund notifications (docs/protocol.md "Callbacks"): verify the signature over the raw body,
 //! decrypt the AEAD_AES_256_GCM resource with the API v3 key, parse, and acknowledge.
 
-use crate::config::ApiV3Key;
+use crate::crypto::ApiV3Key;
 use crate::crypto::{self, CryptoBackend};
 use crate::error::{RefundError, Result};
 use crate::refund::model::{

@@ -144,34 +144,3 @@ macro_rules! wire_enum {
 }
 
 pub(crate) use wire_enum;
-
-/// Every open enum of the crate, for the bindings' generator.
-#[allow(dead_code)]
-pub(crate) fn all() -> Vec<WireEnumInfo> {
-    use crate::refund::model::*;
-    vec![
-        WireEnumInfo {
-            final_values: &["SUCCESS", "CLOSED"],
-            ..RefundStatus::INFO
-        },
-        RefundChannel::INFO,
-        FundsAccount::INFO,
-        RequestFundsAccount::INFO,
-        FromAccount::INFO,
-        PromotionScope::INFO,
-        PromotionType::INFO,
-        AbnormalRefundKind::INFO,
-        NotificationEventType::INFO,
-        WireEnumInfo {
-            final_values: &["SUCCESS", "REFUNDCLOSE"],
-            ..crate::v2::model::V2RefundStatus::INFO
-        },
-        crate::v2::model::V2RefundAccount::INFO,
-        crate::v2::model::V2RefundChannel::INFO,
-        crate::v2::model::V2CouponType::INFO,
-        crate::v2::model::V2RefundRequestSource::INFO,
-    ]
-}
-
-#[cfg(test)]
-mod gen;

@@ -438,3 +438,33 @@ pub fn random_string(len: usize, alphabet: &[u8]) -> String {
     }
     out
 }
+
+/// The 32-byte API v3 key (AEAD_AES_256_GCM key of notifications). Zeroized on drop.
+#[derive(Clone)]
+pub struct ApiV3Key(Zeroizing<[u8; 32]>);
+
+impl ApiV3Key {
+    /// Exactly 32 bytes, as set in the merchant platform; anything else is a `Config` error.
+    pub fn new(key: &str) -> crate::error::Result<Self> {
+        let bytes = key.as_bytes();
+        if bytes.len() != 32 {
+            return Err(crate::error::RefundError::config(format!(
+                "api_v3_key must be exactly 32 bytes (the APIv3 key set in the merchant platform), got {} bytes",
+                bytes.len()
+            )));
+        }
+        let mut k = Zeroizing::new([0u8; 32]);
+        k.copy_from_slice(bytes);
+        Ok(Self(k))
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiV3Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiV3Key(<redacted>)")
+    }
+}

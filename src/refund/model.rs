@@ -4,7 +4,7 @@
 //! Response fields WeChat Pay's API pages mark 必填 are required: a body without one is a `Decode` error
 //! naming the field, never a silent 0 fen; the optional ones are `Option`.
 //!
-//! Enums coming from the server are open ([`crate::wire`]): an unexpected value never breaks
+//! Enums coming from the server are open (`src/wire.rs`): an unexpected value never breaks
 //! parsing and is kept as received in `Unknown(raw)`.
 
 use serde::{Deserialize, Deserializer, Serialize};

@@ -100,9 +100,7 @@ fn sub_mchid_of(query: &str) -> Result<Option<String>, (u16, String)> {
     query
         .split('&')
         .find_map(|kv| kv.strip_prefix("sub_mchid="))
-        .map(|s| {
-            crate::sandbox::server::percent_decode(s).ok_or_else(|| bad("bad percent-encoding"))
-        })
+        .map(|s| super::http::percent_decode(s).ok_or_else(|| bad("bad percent-encoding")))
         .transpose()
 }
 
@@ -116,9 +114,8 @@ fn not_found(e: RefundError) -> (u16, String) {
 fn dispatch(sb: &Sandbox, method: &str, path: &str, query: &str, body: &[u8]) -> Answer {
     let rest = path.strip_prefix(PREFIX).unwrap_or_default();
     let parts: Vec<&str> = rest.split('/').collect();
-    let decoded = |s: &str| {
-        crate::sandbox::server::percent_decode(s).ok_or_else(|| bad("bad percent-encoding"))
-    };
+    let decoded =
+        |s: &str| super::http::percent_decode(s).ok_or_else(|| bad("bad percent-encoding"));
     match (method, parts.as_slice()) {
         ("GET", ["credentials"]) => Ok((200, json!(sb.credentials()))),
         ("POST", ["orders"]) => {

@@ -337,3 +337,22 @@ fn serve_connection(mut stream: TcpStream, handler: &Handler, stop: &AtomicBool)
         }
     }
 }
+
+/// Decode `%XX` escapes of a path segment (the control API and WeChat Pay's paths alike);
+/// `None` for a bad escape or bytes that are not UTF-8.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}

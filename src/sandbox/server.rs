@@ -1,13 +1,13 @@
 //! The sandbox's server side: request verification, routing, refund state, signed responses,
 //! notifications and faults. Uses the crate's own signing, verification and encryption.
 
-use super::http::{Incoming, Outcome};
+use super::http::{percent_decode, Incoming, Outcome};
 use super::rules::{self, Problem};
 use super::time::rfc3339_cst;
 use super::{
     random_hex, stopping, Keys, SandboxFault, SandboxKeyMode, SandboxNotification, SandboxRefusal,
 };
-use crate::config::ApiV3Key;
+use crate::crypto::ApiV3Key;
 use crate::crypto::{self, CryptoBackend, RsaPrivateKey};
 use crate::error::{RefundError, Result};
 use crate::notify::encrypt_resource;
@@ -227,23 +227,6 @@ fn problem_reply(p: Problem) -> Reply {
         status: p.status,
         body: v.to_string().into_bytes(),
     }
-}
-
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The sandbox's platform certificate authority (a TEST CA of its own, RSA-2048 + SHA256 like

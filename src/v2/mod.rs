@@ -8,6 +8,7 @@
 //! [`notify`] (`req_info`: AES-256-ECB under MD5 of the API key).
 
 pub mod client;
+pub mod config;
 pub mod model;
 pub mod notify;
 pub mod request;
@@ -16,7 +17,8 @@ pub mod sign;
 pub mod validate;
 pub mod xml;
 
-pub use client::{V2Config, V2ConfigBuilder, V2RefundClient};
+pub use client::V2RefundClient;
+pub use config::{V2Config, V2ConfigBuilder};
 pub use model::*;
 pub use notify::{v2_notification_ack_failure, v2_notification_ack_success};
 pub use sign::V2SignType;

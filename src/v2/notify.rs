@@ -8,7 +8,7 @@
 //! after confirming the refund with `refund_query` (the signed answer is the truth), and
 //! deduplicate on [`V2RefundNotification::notification_key`] once handled.
 
-use super::client::V2Config;
+use super::config::V2Config;
 use super::model::*;
 use super::response::{at_most_total, fen, opt, opt_fen, req};
 use super::xml;

@@ -1,7 +1,7 @@
 //! Building the v2 requests (sans-IO): validated fields → signed XML → [`HttpRequest`].
 //! The bytes are built once; retries send them again unchanged.
 
-use super::client::V2Config;
+use super::config::V2Config;
 use super::model::{V2RefundQuery, V2RefundRequest};
 use super::sign::{sign, V2SignType};
 use super::{validate, xml};

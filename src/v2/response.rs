@@ -1,7 +1,7 @@
 //! Verifying and parsing v2 answers (sans-IO): XML → `return_code` → `sign` → `result_code`
 //! → typed record. Nothing in an answer is believed before its `sign` checks out.
 
-use super::client::V2Config;
+use super::config::V2Config;
 use super::model::*;
 use super::sign::verify;
 use super::xml::{self, XmlFields};

@@ -195,7 +195,7 @@ pub fn write(fields: &[(&str, &str)], cdata: bool) -> Vec<u8> {
     write_root("xml", fields, cdata)
 }
 
-/// [`write`] with another root element name (`root` in a notification's plaintext).
+/// [`write()`](fn@write) with another root element name (`root` in a notification's plaintext).
 pub fn write_root(root: &str, fields: &[(&str, &str)], cdata: bool) -> Vec<u8> {
     let mut s = String::with_capacity(64 + fields.len() * 48);
     s.push('<');

@@ -1,9 +1,36 @@
-//! Generates each language's open-enum types from [`super::all`] and checks that the committed
+//! Generates each language's open-enum types from [`all`] and checks that the committed
 //! files match. `UPDATE_WIRE_ENUMS=1 cargo test --lib wire` rewrites them.
 
-use super::{all, WireEnumInfo};
+use crate::wire::WireEnumInfo;
 use std::fmt::Write as _;
 use std::path::Path;
+
+/// Every open enum of the crate, for the bindings' generator.
+pub(crate) fn all() -> Vec<WireEnumInfo> {
+    use crate::refund::model::*;
+    vec![
+        WireEnumInfo {
+            final_values: &["SUCCESS", "CLOSED"],
+            ..RefundStatus::INFO
+        },
+        RefundChannel::INFO,
+        FundsAccount::INFO,
+        RequestFundsAccount::INFO,
+        FromAccount::INFO,
+        PromotionScope::INFO,
+        PromotionType::INFO,
+        AbnormalRefundKind::INFO,
+        NotificationEventType::INFO,
+        WireEnumInfo {
+            final_values: &["SUCCESS", "REFUNDCLOSE"],
+            ..crate::v2::model::V2RefundStatus::INFO
+        },
+        crate::v2::model::V2RefundAccount::INFO,
+        crate::v2::model::V2RefundChannel::INFO,
+        crate::v2::model::V2CouponType::INFO,
+        crate::v2::model::V2RefundRequestSource::INFO,
+    ]
+}
 
 const HEADER: &str =
     "Generated from src/wire.rs by `UPDATE_WIRE_ENUMS=1 cargo test --lib wire`; do not edit.";
