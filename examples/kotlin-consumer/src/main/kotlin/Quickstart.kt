@@ -22,6 +22,7 @@ import com.wechatpayrefund.RefundStatus
 import com.wechatpayrefund.Sandbox
 import com.wechatpayrefund.buildQueryRefundRequest
 import com.wechatpayrefund.notificationAckSuccess
+import com.wechatpayrefund.invoke
 
 fun step(n: Int, text: String) = println("\n[$n] $text")
 

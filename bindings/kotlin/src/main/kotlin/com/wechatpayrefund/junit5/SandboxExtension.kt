@@ -13,6 +13,7 @@ import org.junit.jupiter.api.extension.ParameterResolver
 import org.junit.platform.commons.support.AnnotationSupport
 import java.lang.reflect.Constructor
 import java.lang.reflect.Method
+import com.wechatpayrefund.invoke
 
 /**
  * A JUnit 5 extension that injects a running WeChat Pay refund [Sandbox] (a real HTTP server on

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.Timeout
 import org.junit.jupiter.api.extension.ExtendWith
 import java.util.concurrent.atomic.AtomicInteger
+import com.wechatpayrefund.invoke
+import com.wechatpayrefund.withTransport
 
 /** Kotlin implementations of the library's foreign traits: HttpTransport and Signer. */
 @Timeout(120)

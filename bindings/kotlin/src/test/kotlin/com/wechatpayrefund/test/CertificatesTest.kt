@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.Timeout
+import com.wechatpayrefund.invoke
 
 /** Platform certificates downloaded and rotated, several WeChat Pay public keys (issue 11). */
 @Timeout(120)

@@ -10,6 +10,10 @@ import com.wechatpayrefund.HttpHeader
 import com.wechatpayrefund.HttpRequest
 import com.wechatpayrefund.HttpResponse
 import com.wechatpayrefund.RefundAmountInput
+import com.wechatpayrefund.HttpTransport
+import com.wechatpayrefund.withTransport
+import com.wechatpayrefund.invoke
+import com.wechatpayrefund.RefundClient
 import com.wechatpayrefund.RefundException
 import com.wechatpayrefund.buildApplyAbnormalRefundRequest
 import com.wechatpayrefund.buildApplyAbnormalRefundRequestViaJna
@@ -283,6 +287,37 @@ class FastPathTest {
         )) {
             val e = outcome(call).exceptionOrNull()
             assertTrue(e is IllegalStateException && "destroyed" in e.message.orEmpty(), "$e")
+        }
+    }
+
+    @Test
+    fun `the client constructors refuse a closed configuration instead of using its freed handle`() {
+        val config = Vectors.config()
+        RefundClient(config).close()                 // fine while open
+        config.close()
+        for (make in listOf<() -> Any>(
+            { RefundClient(config) },
+            { RefundClient.withTransport(config, object : HttpTransport {
+                override fun send(request: HttpRequest): HttpResponse = throw IllegalStateException("never sent")
+            }) },
+        )) {
+            val e = outcome(make).exceptionOrNull()
+            assertTrue(e is IllegalStateException && "destroyed" in e.message.orEmpty(), "$e")
+        }
+        // Constructing while another thread closes: each construction either completes (and
+        // the client works) or is refused — never a freed handle.
+        val pool = Executors.newFixedThreadPool(2)
+        try {
+            repeat(30) { round ->
+                val cfg = Vectors.config()
+                val made = pool.submit(Callable { outcome { RefundClient(cfg) } })
+                pool.submit { cfg.close() }.get(30, TimeUnit.SECONDS)
+                val out = made.get(30, TimeUnit.SECONDS)
+                val e = out.exceptionOrNull()
+                if (e == null) out.getOrThrow().close() else assertTrue(e is IllegalStateException, "round $round: $e")
+            }
+        } finally {
+            pool.shutdownNow()
         }
     }
 

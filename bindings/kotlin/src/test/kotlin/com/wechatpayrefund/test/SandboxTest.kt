@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith
 import java.util.concurrent.Callable
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
+import com.wechatpayrefund.invoke
 
 private fun refundOf(outTradeNo: String, outRefundNo: String, refund: Long, total: Long) =
     CreateRefundRequest(outTradeNo = outTradeNo, outRefundNo = outRefundNo, amount = RefundAmountInput(refund = refund, total = total))

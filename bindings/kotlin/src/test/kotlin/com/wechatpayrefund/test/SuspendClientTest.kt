@@ -33,6 +33,8 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.Timeout
 import org.junit.jupiter.api.extension.ExtendWith
 import java.util.Collections
+import com.wechatpayrefund.invoke
+import com.wechatpayrefund.withTransport
 
 private fun refund(outTradeNo: String, outRefundNo: String, amount: Long, total: Long) =
     CreateRefundRequest(outTradeNo = outTradeNo, outRefundNo = outRefundNo, amount = RefundAmountInput(refund = amount, total = total))

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.Timeout
+import com.wechatpayrefund.invoke
 
 /** Legacy v2 refunds through the sandbox: mutual TLS, MD5/HMAC-SHA256, typed errors. */
 @Timeout(120)
