@@ -33,6 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut body = Vec::new();
             std::io::Read::read_to_end(req.as_reader(), &mut body).expect("read body");
             // The raw body: req_info is decrypted with the API key (its only authenticity).
+            // A hint, not proof (AES-ECB: no integrity, no freshness): act on it only after
+            // refund_query confirms it, and skip a notification_key already handled.
             let (ack, parsed) = match handler_client.parse_refund_notification(body) {
                 Ok(n) => (v2_notification_ack_success(), Ok(n)),
                 Err(e) => (v2_notification_ack_failure(e.to_string()), Err(e)),
@@ -67,11 +69,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 4. WeChat Pay finishes the refund and POSTs the encrypted notification.
     sandbox.set_refund_status("R2V1".into(), RefundStatus::Success)?;
     let note = rx.recv_timeout(std::time::Duration::from_secs(10))??;
+    // Confirmed by the signed query answer before acting on it.
+    let confirmed = v2.refund_query(V2RefundQuery {
+        refund_id: Some(note.refund_id.clone()),
+        ..Default::default()
+    })?;
     println!(
-        "4. notification: {} is {} at {}",
+        "4. notification {}: {} is {} at {} (query says {})",
+        note.notification_key,
         note.out_refund_no,
         note.refund_status,
-        note.success_time.as_deref().unwrap_or("?")
+        note.success_time.as_deref().unwrap_or("?"),
+        confirmed.refunds[0].refund_status
     );
     handler.join().expect("handler thread");
 
@@ -86,9 +95,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             err_code,
             err_code_des,
             retryable,
+            retry_after_ms,
             ..
         }) => println!(
-            "5. {} ({}), retryable: {retryable}",
+            "5. {} ({}), retryable: {retryable}, wait first: {retry_after_ms:?} ms",
             err_code.unwrap_or_default(),
             err_code_des.unwrap_or_default()
         ),
