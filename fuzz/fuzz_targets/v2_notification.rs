@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         body.to_vec()
     };
-    match parse_refund_notification_for(&config, &body) {
+    match parse_refund_notification_for(config, &body) {
         Ok(n) => {
             assert_eq!(n.mch_id, config.mch_id);
             assert_eq!(n.appid, config.appid);

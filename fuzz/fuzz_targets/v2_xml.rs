@@ -94,7 +94,7 @@ fuzz_target!(|data: &[u8]| {
     };
     if flags & 4 == 0 {
         let request = V2RefundRequest::by_out_trade_no("1415757673", "1415701182", 1, 1);
-        match response::parse_refund_response_for(&config, &request, &resp) {
+        match response::parse_refund_response_for(config, &request, &resp) {
             Ok(r) => {
                 assert_eq!(r.out_refund_no, request.out_refund_no);
                 assert_eq!(r.refund_fee, request.refund_fee);
@@ -110,7 +110,7 @@ fuzz_target!(|data: &[u8]| {
             out_trade_no: Some("1415757673".into()),
             ..Default::default()
         };
-        match response::parse_refund_query_response_for(&config, &query, &resp) {
+        match response::parse_refund_query_response_for(config, &query, &resp) {
             Ok(q) => {
                 assert_eq!(q.out_trade_no, "1415757673");
                 assert_eq!(q.refunds.len() as i64, q.refund_count);
