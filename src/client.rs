@@ -49,9 +49,9 @@ impl Clock for SystemClock {
 #[cfg_attr(feature = "ffi", derive(uniffi::Object))]
 #[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
 pub struct RefundClient {
-    config: Arc<ClientConfig>,
+    pub(crate) config: Arc<ClientConfig>,
     transport: Arc<dyn HttpTransport>,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     limiter: Option<Arc<RateLimiter>>,
     replay_guard: Option<ReplayGuard>,
 }

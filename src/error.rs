@@ -168,6 +168,17 @@ pub enum RefundError {
         reason: String,
     },
 
+    /// The refund ledger's database failed (locked beyond its busy timeout, full, unreachable,
+    /// or a schema this library does not know). Nothing was lost: the ledger's state is what
+    /// its last committed transaction says; retry when `retryable`.
+    #[error("ledger store error: {reason}")]
+    Store {
+        /// What failed (never a password).
+        reason: String,
+        /// Whether the same call may succeed later (locked, busy, unreachable).
+        retryable: bool,
+    },
+
     /// A notification does not match the merchant's own record of the refund.
     #[error("notification does not match the merchant record: {field} is {actual:?}, expected {expected:?}")]
     NotificationMismatch {
@@ -347,7 +358,8 @@ impl RefundError {
         match self {
             Self::Api { retryable, .. }
             | Self::Transport { retryable, .. }
-            | Self::V2Api { retryable, .. } => *retryable,
+            | Self::V2Api { retryable, .. }
+            | Self::Store { retryable, .. } => *retryable,
             _ => false,
         }
     }

@@ -70,6 +70,8 @@ pub mod error;
 mod ffi_handle;
 #[cfg(feature = "jvm")]
 mod jvm;
+#[cfg(feature = "ledger")]
+pub mod ledger;
 pub mod notify;
 #[cfg(feature = "python")]
 mod python;

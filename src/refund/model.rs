@@ -137,7 +137,7 @@ pub struct FundsFrom {
 }
 
 /// `amount` of an apply-refund request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct RefundAmountInput {
     /// Amount to refund, in fen (≥ 1, ≤ `total`).
@@ -166,7 +166,7 @@ impl RefundAmountInput {
 }
 
 /// A goods line of an apply-refund request (must match the order's goods_detail).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct GoodsDetailInput {
     /// Merchant-side goods id given at order time.
@@ -188,7 +188,7 @@ pub struct GoodsDetailInput {
 /// Apply for a refund: `POST /v3/refund/domestic/refunds`.
 ///
 /// Exactly one of `transaction_id` / `out_trade_no` identifies the order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct CreateRefundRequest {
     /// Merchant refund number, unique per refund: 1–64 of `[0-9A-Za-z_-|*@]`. Retrying with

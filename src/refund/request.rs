@@ -131,8 +131,7 @@ pub fn build_create_refund(
     timestamp: i64,
     nonce: &str,
 ) -> Result<HttpRequest> {
-    validate::create_refund(request, config.options.allow_http_notify_url)?;
-    require_sub_mchid(config, request.sub_mchid.as_deref())?;
+    check_create_refund(config, request)?;
     let body = create_refund_body(request);
     finish(
         config,
@@ -227,6 +226,15 @@ pub(crate) fn build_signed_get(
 
 /// Service-provider mode (WeChat Pay's abnormal-refund page: 服务商模式下必须传递此参数): every call
 /// names the sub-merchant, checked before anything is sent.
+/// The checks an apply-refund request passes before anything is signed or sent.
+pub(crate) fn check_create_refund(
+    config: &ClientConfig,
+    request: &CreateRefundRequest,
+) -> Result<()> {
+    validate::create_refund(request, config.options.allow_http_notify_url)?;
+    require_sub_mchid(config, request.sub_mchid.as_deref())
+}
+
 fn require_sub_mchid(config: &ClientConfig, sub_mchid: Option<&str>) -> Result<()> {
     if config.service_provider && sub_mchid.is_none_or(|s| s.is_empty()) {
         return Err(RefundError::invalid(

@@ -85,6 +85,11 @@ class RefundError(Exception):
         reason: str
         def __init__(self, reason: str) -> None: ...
 
+    class Store(RefundError):
+        reason: str
+        retryable: bool
+        def __init__(self, reason: str, retryable: bool) -> None: ...
+
     class NotificationMismatch(RefundError):
         field: str
         expected: str

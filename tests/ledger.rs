@@ -1,0 +1,334 @@
+//! The refund ledger (issue 19, first part: the Rust core on SQLite) against the sandbox over
+//! real sockets and a real SQLite file.
+#![cfg(all(feature = "sandbox", feature = "ledger"))]
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+use wechatpay_refund::ledger::{EventSource, LedgerState, RefundLedger};
+use wechatpay_refund::sandbox::{Sandbox, SandboxFault, SandboxRefusal};
+use wechatpay_refund::*;
+
+fn db_path(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "wechatpay-ledger-{}-{}-{name}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("refunds.db").to_string_lossy().into_owned()
+}
+
+fn req(order: &str, no: &str, refund: i64, total: i64) -> CreateRefundRequest {
+    CreateRefundRequest::by_out_trade_no(order, no, refund, total)
+}
+
+/// A client of the sandbox that does not retry (each outcome is the first answer's).
+fn one_shot_client(sb: &Sandbox) -> Arc<RefundClient> {
+    let c = sb.credentials();
+    let config = ClientConfig::builder(
+        c.mchid,
+        c.merchant_serial_no,
+        c.merchant_private_key_pem,
+        c.api_v3_key,
+    )
+    .wechatpay_public_key(
+        c.wechatpay_public_key_id.unwrap(),
+        c.wechatpay_public_key_pem.unwrap(),
+    )
+    .base_url(c.base_url)
+    .options(ClientOptions {
+        max_attempts: 1,
+        read_timeout_ms: 2000,
+        ..Default::default()
+    })
+    .build()
+    .unwrap();
+    RefundClient::new(Arc::new(config)).unwrap()
+}
+
+/// The lifecycle of the issue's Python contract, in Rust.
+#[test]
+fn the_lifecycle_of_the_contract() {
+    let sb = Sandbox::start().unwrap();
+    let client = RefundClient::new(sb.client_config().unwrap()).unwrap();
+    let db = db_path("contract");
+    let ledger = RefundLedger::open_sqlite(&db, client.clone(), false).unwrap();
+
+    sb.create_order("T20261202001".into(), 10_000).unwrap();
+    let r1 = req("T20261202001", "R1", 100, 10_000);
+    let e = ledger.submit(r1.clone()).unwrap();
+    assert_eq!(e.out_refund_no, "R1");
+    assert_eq!(e.status, Some(RefundStatus::Processing));
+    assert_eq!(e.state, LedgerState::Open);
+    assert!(e.refund_id.is_some());
+    assert!(e.next_poll_at.is_some());
+    // Again: the same entry, nothing sent.
+    let before = sb.requests().len();
+    assert_eq!(ledger.submit(r1).unwrap().refund_id, e.refund_id);
+    assert_eq!(sb.requests().len(), before, "nothing sent again");
+    assert_eq!(sb.refund_count("T20261202001".into()), 1);
+    // The same number with another amount: refused before sending, naming the field.
+    let e2 = ledger
+        .submit(req("T20261202001", "R1", 200, 10_000))
+        .unwrap_err();
+    assert!(
+        matches!(&e2, RefundError::InvalidInput { field, .. } if field == "amount.refund"),
+        "{e2:?}"
+    );
+    assert_eq!(sb.requests().len(), before);
+
+    sb.set_refund_status("R1".into(), RefundStatus::Success)
+        .unwrap();
+    let n = sb.notification("R1".into()).unwrap();
+    ledger
+        .handle_notification(n.headers.clone(), n.body.clone())
+        .unwrap();
+    // WeChat Pay delivers it again, freshly signed: nothing changes twice.
+    let again = sb.notification("R1".into()).unwrap();
+    ledger
+        .handle_notification(again.headers, again.body)
+        .unwrap();
+    let r1 = ledger.get("R1").unwrap().unwrap();
+    assert_eq!(
+        (r1.status, r1.state),
+        (Some(RefundStatus::Success), LedgerState::Final)
+    );
+
+    sb.create_order("T20261202002".into(), 500).unwrap();
+    ledger.submit(req("T20261202002", "R2", 500, 500)).unwrap();
+    sb.set_refund_status("R2".into(), RefundStatus::Abnormal)
+        .unwrap();
+    let changed = ledger.poll(false).unwrap();
+    assert_eq!(
+        changed
+            .iter()
+            .map(|c| (c.out_refund_no.as_str(), c.status.clone()))
+            .collect::<Vec<_>>(),
+        [("R2", Some(RefundStatus::Abnormal))]
+    );
+    let waiting = ledger.needs_action().unwrap();
+    assert_eq!(waiting.len(), 1);
+    let refund_id = waiting[0].refund_id.clone().unwrap();
+    let resolved = ledger
+        .resolve_abnormal(AbnormalRefundRequest::to_merchant_bank_card(
+            refund_id, "R2",
+        ))
+        .unwrap();
+    assert_eq!(resolved.status, Some(RefundStatus::Processing));
+    assert_eq!(
+        resolved.abnormal_kind.as_deref(),
+        Some("MERCHANT_BANK_CARD")
+    );
+    assert!(ledger.needs_action().unwrap().is_empty());
+    sb.set_refund_status("R2".into(), RefundStatus::Success)
+        .unwrap();
+    ledger.poll(false).unwrap();
+    assert_eq!(
+        ledger.get("R2").unwrap().unwrap().status,
+        Some(RefundStatus::Success)
+    );
+
+    let evs = ledger.events(0, None).unwrap();
+    let seqs: Vec<i64> = evs.iter().map(|e| e.seq).collect();
+    let mut sorted = seqs.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seqs, sorted, "strictly increasing");
+    let of = |no: &str| {
+        evs.iter()
+            .filter(|e| e.out_refund_no == no)
+            .map(|e| (e.status.clone(), e.source))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of("R1"),
+        [
+            (RefundStatus::Processing, EventSource::Submit),
+            (RefundStatus::Success, EventSource::Notification)
+        ]
+    );
+    assert_eq!(
+        of("R2"),
+        [
+            (RefundStatus::Processing, EventSource::Submit),
+            (RefundStatus::Abnormal, EventSource::Poll),
+            (RefundStatus::Processing, EventSource::Resolve),
+            (RefundStatus::Success, EventSource::Poll)
+        ]
+    );
+    assert!(ledger
+        .events(*seqs.last().unwrap(), None)
+        .unwrap()
+        .is_empty());
+    ledger.close();
+    assert!(matches!(ledger.get("R1"), Err(RefundError::Store { .. })));
+
+    // Another process, another day: the same book.
+    let again = RefundLedger::open_sqlite(&db, client, false).unwrap();
+    assert_eq!(
+        again.get("R1").unwrap().unwrap().status,
+        Some(RefundStatus::Success)
+    );
+    assert!(again.get("R404").unwrap().is_none());
+    assert!(again.resume().unwrap().is_empty());
+    assert_eq!(again.events(0, None).unwrap(), evs);
+}
+
+#[test]
+fn an_unknown_outcome_is_settled_with_the_same_number_never_a_second_refund() {
+    let sb = Sandbox::start().unwrap();
+    sb.create_order("T-L-2".into(), 1_000).unwrap();
+    let ledger =
+        RefundLedger::open_sqlite(&db_path("unknown"), one_shot_client(&sb), true).unwrap();
+    // Processed by WeChat Pay, then the answer is lost.
+    sb.inject_fault(SandboxFault::DropConnection, 1);
+    let e = ledger.submit(req("T-L-2", "R-L-2", 10, 1_000)).unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e:?}");
+    let entry = ledger.get("R-L-2").unwrap().unwrap();
+    assert_eq!((entry.state, entry.attempts), (LedgerState::InFlight, 1));
+    assert!(entry.last_error_code.is_some());
+    assert_eq!(
+        sb.refund_count("T-L-2".into()),
+        1,
+        "the refund exists already"
+    );
+    // After a restart: resume sends the SAME number again; WeChat Pay refunds once.
+    let settled = ledger.resume().unwrap();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(
+        (settled[0].state, settled[0].attempts),
+        (LedgerState::Open, 2)
+    );
+    assert_eq!(sb.refund_count("T-L-2".into()), 1);
+    assert!(
+        ledger.resume().unwrap().is_empty(),
+        "nothing left in flight"
+    );
+}
+
+#[test]
+fn a_final_refusal_is_recorded_and_a_retry_later_refusal_is_sent_again() {
+    let sb = Sandbox::start().unwrap();
+    sb.create_order("T-L-3".into(), 1_000).unwrap();
+    let ledger =
+        RefundLedger::open_sqlite(&db_path("refusals"), one_shot_client(&sb), false).unwrap();
+    // INVALID_REQUEST: final. The same error comes back without sending.
+    sb.inject_fault(
+        SandboxFault::Refusal {
+            refusal: SandboxRefusal::InvalidRequest,
+            after_processing: false,
+        },
+        1,
+    );
+    let e = ledger
+        .submit(req("T-L-3", "R-L-3A", 10, 1_000))
+        .unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Api { status: 400, code, .. } if code == "INVALID_REQUEST"),
+        "{e:?}"
+    );
+    assert_eq!(
+        ledger.get("R-L-3A").unwrap().unwrap().state,
+        LedgerState::Rejected
+    );
+    let sent = sb.requests().len();
+    let again = ledger
+        .submit(req("T-L-3", "R-L-3A", 10, 1_000))
+        .unwrap_err();
+    assert!(
+        matches!(&again, RefundError::Api { status: 400, code, retryable: false, .. } if code == "INVALID_REQUEST"),
+        "{again:?}"
+    );
+    assert_eq!(
+        sb.requests().len(),
+        sent,
+        "a rejected refund is never sent again"
+    );
+    // NOT_ENOUGH: retry later. It stays in flight and the next submit sends it again.
+    sb.inject_fault(
+        SandboxFault::Refusal {
+            refusal: SandboxRefusal::NotEnough,
+            after_processing: false,
+        },
+        1,
+    );
+    let e = ledger
+        .submit(req("T-L-3", "R-L-3B", 10, 1_000))
+        .unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Api { code, .. } if code == "NOT_ENOUGH"),
+        "{e:?}"
+    );
+    let entry = ledger.get("R-L-3B").unwrap().unwrap();
+    assert_eq!(entry.state, LedgerState::InFlight);
+    assert_eq!(entry.last_error_code.as_deref(), Some("NOT_ENOUGH"));
+    let ok = ledger.submit(req("T-L-3", "R-L-3B", 10, 1_000)).unwrap();
+    assert_eq!((ok.state, ok.attempts), (LedgerState::Open, 2));
+    assert_eq!(ok.last_error_code, None);
+}
+
+#[test]
+fn notifications_create_unknown_refunds_and_apply_once_from_four_threads() {
+    let sb = Sandbox::start().unwrap();
+    sb.create_order("T-L-4".into(), 1_000).unwrap();
+    let client = RefundClient::new(sb.client_config().unwrap()).unwrap();
+    // A refund made outside the ledger (the merchant platform, say).
+    client
+        .create_refund(req("T-L-4", "R-L-4", 10, 1_000))
+        .unwrap();
+    sb.set_refund_status("R-L-4".into(), RefundStatus::Success)
+        .unwrap();
+    let n = sb.notification("R-L-4".into()).unwrap();
+    let ledger = RefundLedger::open_sqlite(&db_path("notify"), client, false).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (ledger, n) = (ledger.clone(), n.clone());
+            std::thread::spawn(move || ledger.handle_notification(n.headers, n.body).unwrap())
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().status, Some(RefundStatus::Success));
+    }
+    let events = ledger.events(0, None).unwrap();
+    assert_eq!(events.len(), 1, "one transition: {events:?}");
+    assert_eq!(events[0].source, EventSource::Notification);
+    let e = ledger.get("R-L-4").unwrap().unwrap();
+    assert_eq!(
+        (e.state, e.refund, e.total),
+        (LedgerState::Final, 10, 1_000)
+    );
+    // Final: never polled again.
+    assert_eq!(ledger.poll(false).unwrap(), []);
+}
+
+#[test]
+fn a_schema_from_a_newer_library_is_refused_and_the_file_is_kept() {
+    let sb = Sandbox::start().unwrap();
+    let client = RefundClient::new(sb.client_config().unwrap()).unwrap();
+    let db = db_path("schema");
+    let ledger = RefundLedger::open_sqlite(&db, client.clone(), false).unwrap();
+    ledger.close();
+    // A newer library migrated the file.
+    set_user_version(&db, 99);
+    let e = RefundLedger::open_sqlite(&db, client.clone(), false).unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Store { reason, retryable: false } if reason.contains("newer")),
+        "{e:?}"
+    );
+    set_user_version(&db, wechatpay_refund::ledger::SCHEMA_VERSION);
+    RefundLedger::open_sqlite(&db, client, false).unwrap();
+}
+
+/// Set the `user_version` of a closed SQLite file: bytes 60..64 of the database header,
+/// big-endian, as the SQLite file format defines it (the last connection's close checkpointed
+/// the WAL into the file).
+fn set_user_version(path: &str, version: i64) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.seek(SeekFrom::Start(60)).unwrap();
+    f.write_all(&(version as u32).to_be_bytes()).unwrap();
+    f.sync_all().unwrap();
+}
