@@ -108,6 +108,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 7. Errors are typed: an unknown refund is a 404 with WeChat Pay's code and Request-ID.
+    //    For any failure of create_refund, `e.is_outcome_unknown()` says whether the refund may
+    //    exist anyway (a dropped answer, a 5xx): query it, or send it again with the SAME
+    //    out_refund_no — never a new one (WeChat Pay refunds once per out_refund_no).
     match client.query_refund("R404".into(), None) {
         Err(RefundError::Api {
             status,

@@ -71,7 +71,10 @@ def main() -> int:
         try:
             client.query_refund("R-DOES-NOT-EXIST", None)
         except wr.RefundError.Api as e:
-            print("\nan unknown refund: HTTP %d %s (Request-ID %s, retryable=%s)" % (e.status, e.code, e.request_id, e.retryable))
+            # For any failure of create_refund: if e.is_outcome_unknown(), the refund may exist
+            # anyway -- query it, or send it again with the SAME out_refund_no, never a new one.
+            print("\nan unknown refund: HTTP %d %s (Request-ID %s, retryable=%s, outcome unknown=%s)"
+                  % (e.status, e.code, e.request_id, e.retryable, e.is_outcome_unknown()))
 
         ok = (refund.status == wr.RefundStatus.SUCCESS and note.refund_status == wr.RefundStatus.SUCCESS
               and note.out_refund_no == out_refund_no and note.amount.refund == 2550)
