@@ -332,3 +332,60 @@ fn set_user_version(path: &str, version: i64) {
     f.write_all(&(version as u32).to_be_bytes()).unwrap();
     f.sync_all().unwrap();
 }
+
+/// Two ledgers on one file (as two processes on one host would open it), each with 3 threads,
+/// submitting the same 12 refunds at once: one refund each at WeChat Pay, one entry, exactly
+/// one event per status change, unique seqs (WAL, busy timeout, IMMEDIATE transactions).
+#[test]
+fn two_ledgers_on_one_file_submit_the_same_refunds_at_once() {
+    let sb = Sandbox::start().unwrap();
+    for i in 0..12 {
+        sb.create_order(format!("T-L-6-{i}"), 1_000).unwrap();
+    }
+    let db = db_path("shared");
+    let ledgers: Vec<_> = (0..2)
+        .map(|_| {
+            RefundLedger::open_sqlite(
+                &db,
+                RefundClient::new(sb.client_config().unwrap()).unwrap(),
+                false,
+            )
+            .unwrap()
+        })
+        .collect();
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let ledger = ledgers[t % 2].clone();
+            std::thread::spawn(move || {
+                for k in 0..12 {
+                    let i = (k + t * 5) % 12;
+                    ledger
+                        .submit(req(&format!("T-L-6-{i}"), &format!("R-L-6-{i}"), 10, 1_000))
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for i in 0..12 {
+        assert_eq!(sb.refund_count(format!("T-L-6-{i}")), 1, "order {i}");
+    }
+    let events = ledgers[0].events(0, None).unwrap();
+    assert_eq!(events, ledgers[1].events(0, None).unwrap(), "one log");
+    assert_eq!(
+        events.len(),
+        12,
+        "one PROCESSING event per refund: {events:?}"
+    );
+    let mut nos: Vec<_> = events.iter().map(|e| e.out_refund_no.clone()).collect();
+    nos.sort();
+    nos.dedup();
+    assert_eq!(nos.len(), 12);
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    for i in 0..12 {
+        let e = ledgers[1].get(&format!("R-L-6-{i}")).unwrap().unwrap();
+        assert_eq!(e.state, LedgerState::Open, "{e:?}");
+    }
+}
