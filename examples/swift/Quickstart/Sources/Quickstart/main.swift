@@ -53,7 +53,7 @@ do {
 
     do {
         _ = try client.queryRefund(outRefundNo: "R404", subMchid: nil)
-    } catch let RefundError.Api(status, code, message, _, _, _, requestId, retryable) {
+    } catch let RefundError.Api(status, code, message, _, _, _, requestId, retryable, _) {
         step(7, "Typed API error: HTTP \(status) \(code) (\(message)), Request-ID \(requestId ?? "-"), retryable=\(retryable)")
     }
 
