@@ -125,7 +125,11 @@ impl RefundClient {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(self.deadline_exceeded(attempt, last));
+                return Err(deadline_exceeded(
+                    self.config.options.deadline_ms,
+                    attempt,
+                    last,
+                ));
             }
             attempt += 1;
             let mut this = req.clone();
@@ -136,7 +140,11 @@ impl RefundClient {
             }
             if let Some(l) = &self.limiter {
                 if !l.acquire_within(left.as_millis() as u64) {
-                    return Err(self.deadline_exceeded(attempt - 1, last));
+                    return Err(deadline_exceeded(
+                        self.config.options.deadline_ms,
+                        attempt - 1,
+                        last,
+                    ));
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -166,7 +174,11 @@ impl RefundClient {
                 }
             ) && Instant::now() + Duration::from_millis(5) >= deadline
             {
-                return Err(self.deadline_exceeded(attempt, Some(err)));
+                return Err(deadline_exceeded(
+                    self.config.options.deadline_ms,
+                    attempt,
+                    Some(err),
+                ));
             }
             let failover = match &err {
                 RefundError::Transport {
@@ -188,17 +200,6 @@ impl RefundClient {
             }
             last = Some(err);
         }
-    }
-
-    fn deadline_exceeded(&self, attempts: u32, last: Option<RefundError>) -> RefundError {
-        let mut reason = format!(
-            "the deadline of {} ms passed after {attempts} attempt(s)",
-            self.config.options.deadline_ms
-        );
-        if let Some(e) = last {
-            reason.push_str(&format!("; last error: {e}"));
-        }
-        RefundError::transport(TransportErrorKind::DeadlineExceeded, reason)
     }
 
     /// Parse a response; when it names a platform certificate serial this configuration does
@@ -367,6 +368,20 @@ impl RefundClient {
     fn now_and_nonce(&self) -> (i64, String) {
         (self.clock.now_unix(), generate_nonce())
     }
+}
+
+/// The error of a call whose deadline (`deadline_ms`) passed after `attempts` attempts (v3 and
+/// v2 clients alike), naming the last error when there was one.
+pub(crate) fn deadline_exceeded(
+    deadline_ms: u64,
+    attempts: u32,
+    last: Option<RefundError>,
+) -> RefundError {
+    let mut reason = format!("the deadline of {deadline_ms} ms passed after {attempts} attempt(s)");
+    if let Some(e) = last {
+        reason.push_str(&format!("; last error: {e}"));
+    }
+    RefundError::transport(TransportErrorKind::DeadlineExceeded, reason)
 }
 
 /// The wait before retry number `attempt`: the exponential backoff, or the error's

@@ -3,6 +3,8 @@
 #![cfg(all(feature = "sandbox", feature = "ledger"))]
 #![allow(clippy::result_large_err)]
 
+mod common;
+
 use std::sync::Arc;
 use wechatpay_refund::ledger::{EventSource, LedgerState, RefundLedger};
 use wechatpay_refund::sandbox::{Sandbox, SandboxFault, SandboxRefusal};
@@ -27,25 +29,14 @@ fn req(order: &str, no: &str, refund: i64, total: i64) -> CreateRefundRequest {
 
 /// A client of the sandbox that does not retry (each outcome is the first answer's).
 fn one_shot_client(sb: &Sandbox) -> Arc<RefundClient> {
-    let c = sb.credentials();
-    let config = ClientConfig::builder(
-        c.mchid,
-        c.merchant_serial_no,
-        c.merchant_private_key_pem,
-        c.api_v3_key,
-    )
-    .wechatpay_public_key(
-        c.wechatpay_public_key_id.unwrap(),
-        c.wechatpay_public_key_pem.unwrap(),
-    )
-    .base_url(c.base_url)
-    .options(ClientOptions {
-        max_attempts: 1,
-        read_timeout_ms: 2000,
-        ..Default::default()
-    })
-    .build()
-    .unwrap();
+    let config = common::sandbox_builder(sb)
+        .options(ClientOptions {
+            max_attempts: 1,
+            read_timeout_ms: 2000,
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
     RefundClient::new(Arc::new(config)).unwrap()
 }
 

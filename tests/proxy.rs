@@ -4,6 +4,8 @@
 #![cfg(feature = "sandbox")]
 #![allow(clippy::result_large_err)]
 
+mod common;
+
 use base64::Engine;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -165,21 +167,10 @@ fn options(proxy: String) -> ClientOptions {
 }
 
 fn client_through(sb: &Sandbox, proxy: String) -> Arc<RefundClient> {
-    let c = sb.credentials();
-    let config = ClientConfig::builder(
-        c.mchid,
-        c.merchant_serial_no,
-        c.merchant_private_key_pem,
-        c.api_v3_key,
-    )
-    .wechatpay_public_key(
-        c.wechatpay_public_key_id.unwrap(),
-        c.wechatpay_public_key_pem.unwrap(),
-    )
-    .base_url(c.base_url)
-    .options(options(proxy))
-    .build()
-    .unwrap();
+    let config = common::sandbox_builder(sb)
+        .options(options(proxy))
+        .build()
+        .unwrap();
     RefundClient::new(Arc::new(config)).unwrap()
 }
 

@@ -31,27 +31,16 @@ fn a_429_from_the_sandbox_is_retried_after_its_second_within_the_deadline() {
     );
 
     // A deadline shorter than the wait: the 429 comes back at once, with the wait.
-    let c = sb.credentials();
-    let config = ClientConfig::builder(
-        c.mchid,
-        c.merchant_serial_no,
-        c.merchant_private_key_pem,
-        c.api_v3_key,
-    )
-    .wechatpay_public_key(
-        c.wechatpay_public_key_id.unwrap(),
-        c.wechatpay_public_key_pem.unwrap(),
-    )
-    .base_url(c.base_url)
-    .options(ClientOptions {
-        deadline_ms: 800,
-        initial_backoff_ms: 20,
-        max_backoff_ms: 200,
-        trust_roots_pem: c.tls_ca_pem.into_iter().collect(),
-        ..Default::default()
-    })
-    .build()
-    .unwrap();
+    let config = common::sandbox_builder(&sb)
+        .options(ClientOptions {
+            deadline_ms: 800,
+            initial_backoff_ms: 20,
+            max_backoff_ms: 200,
+            trust_roots_pem: sb.credentials().tls_ca_pem.into_iter().collect(),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
     let short = RefundClient::new(Arc::new(config)).unwrap();
     sb.inject_fault(SandboxFault::FrequencyLimited, 1);
     let (before, started) = (sb.request_count(), Instant::now());

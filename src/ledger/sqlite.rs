@@ -110,6 +110,16 @@ fn get_in(conn: &Connection, no: &str) -> Result<Option<LedgerEntry>> {
     .transpose()
 }
 
+/// How many queries in a row found no change (the back-off's step).
+fn polls_of(conn: &Connection, no: &str) -> Result<i64> {
+    conn.query_row(
+        "SELECT polls FROM entries WHERE out_refund_no = ?1",
+        [no],
+        |r| r.get(0),
+    )
+    .map_err(db)
+}
+
 impl SqliteStore {
     pub(crate) fn open(path: &str, synchronous_full: bool) -> Result<Self> {
         let conn = Connection::open(path).map_err(db)?;
@@ -296,16 +306,12 @@ impl SqliteStore {
             };
             (current, state)
         };
-        let polls: i64 = if moved || source != EventSource::Poll {
-            0
+        // Queries that found no change count toward the back-off; a change starts it again.
+        let polls = if !moved && source == EventSource::Poll {
+            polls_of(&tx, no)? + 1
         } else {
-            tx.query_row(
-                "SELECT polls FROM entries WHERE out_refund_no = ?1",
-                [no],
-                |r| r.get(0),
-            )
-            .map_err(db)?
-        } + i64::from(source == EventSource::Poll && !moved);
+            0
+        };
         let next = matches!(new_state, LedgerState::Open | LedgerState::NeedsAction)
             .then(|| next_poll(polls.max(0) as u32));
         tx.execute(
@@ -403,14 +409,7 @@ impl SqliteStore {
         now: i64,
         next_poll: impl Fn(u32) -> i64,
     ) -> Result<()> {
-        let polls: i64 = self
-            .conn
-            .query_row(
-                "SELECT polls FROM entries WHERE out_refund_no = ?1",
-                [no],
-                |r| r.get(0),
-            )
-            .map_err(db)?;
+        let polls = polls_of(&self.conn, no)?;
         self.conn
             .execute(
                 "UPDATE entries SET polls = ?2, next_poll_at = ?3, last_error_code = ?4, \

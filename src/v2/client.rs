@@ -5,7 +5,7 @@ use super::config::V2Config;
 use super::model::*;
 use super::{notify, request, response};
 use crate::crypto;
-use crate::error::{RefundError, Result, TransportErrorKind};
+use crate::error::{RefundError, Result};
 use crate::ratelimit::RateLimiter;
 use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
 use std::fmt;
@@ -95,7 +95,11 @@ impl V2RefundClient {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(self.deadline_exceeded(attempt, last));
+                return Err(crate::client::deadline_exceeded(
+                    self.config.options.deadline_ms,
+                    attempt,
+                    last,
+                ));
             }
             attempt += 1;
             let mut this = req.clone();
@@ -106,7 +110,11 @@ impl V2RefundClient {
             }
             if let Some(l) = &self.limiter {
                 if !l.acquire_within(left.as_millis() as u64) {
-                    return Err(self.deadline_exceeded(attempt - 1, last));
+                    return Err(crate::client::deadline_exceeded(
+                        self.config.options.deadline_ms,
+                        attempt - 1,
+                        last,
+                    ));
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -158,17 +166,6 @@ impl V2RefundClient {
             }
             last = Some(err);
         }
-    }
-
-    fn deadline_exceeded(&self, attempts: u32, last: Option<RefundError>) -> RefundError {
-        let mut reason = format!(
-            "the deadline of {} ms passed after {attempts} attempt(s)",
-            self.config.options.deadline_ms
-        );
-        if let Some(e) = last {
-            reason.push_str(&format!("; last error: {e}"));
-        }
-        RefundError::transport(TransportErrorKind::DeadlineExceeded, reason)
     }
 
     fn nonce() -> String {

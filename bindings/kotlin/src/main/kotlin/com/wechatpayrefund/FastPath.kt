@@ -110,15 +110,7 @@ public object FastPath {
      * defers the free until the call returns.
      */
     internal fun <R> holdingWithoutReflection(config: ClientConfig, block: () -> R): R =
-        config.callWithHandle { clone ->
-            // The clone is a strong reference of its own: hand it to a wrapper that frees it.
-            FfiConverterTypeClientConfig.lift(clone).destroy()
-            try {
-                block()
-            } finally {
-                java.lang.ref.Reference.reachabilityFence(config)
-            }
-        }
+        config.holding(block)
 
     /**
      * The generated `callWithHandle` protocol without its handle-clone crossing: the call

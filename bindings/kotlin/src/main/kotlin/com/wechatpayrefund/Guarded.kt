@@ -26,7 +26,11 @@ public operator fun V2RefundClient.Companion.invoke(config: V2Config): V2RefundC
 public fun V2RefundClient.Companion.withTransport(config: V2Config, transport: HttpTransport): V2RefundClient =
     config.holding { V2RefundClient.withTransportViaJna(config, transport) }
 
-/** [block] with this configuration's call counter held (the clone it costs is released at once). */
+/**
+ * [block] with this configuration's call counter held through the generated `callWithHandle`
+ * (the handle clone it costs is a strong reference of its own, released at once). Also the
+ * JVM fast path's fallback when reflection on the generated fields is unavailable.
+ */
 internal inline fun <R> ClientConfig.holding(block: () -> R): R =
     callWithHandle { clone ->
         FfiConverterTypeClientConfig.lift(clone).destroy()
