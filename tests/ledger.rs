@@ -6,7 +6,7 @@
 mod common;
 
 use std::sync::Arc;
-use wechatpay_refund::ledger::{EventSource, LedgerState, RefundLedger};
+use wechatpay_refund::ledger::{LedgerEventSource, LedgerOptions, LedgerState, RefundLedger};
 use wechatpay_refund::sandbox::{Sandbox, SandboxFault, SandboxRefusal};
 use wechatpay_refund::*;
 
@@ -46,7 +46,7 @@ fn the_lifecycle_of_the_contract() {
     let sb = Sandbox::start().unwrap();
     let client = RefundClient::new(sb.client_config().unwrap()).unwrap();
     let db = db_path("contract");
-    let ledger = RefundLedger::open_sqlite(&db, client.clone(), false).unwrap();
+    let ledger = RefundLedger::open_sqlite(&db, client.clone()).unwrap();
 
     sb.create_order("T20261202001".into(), 10_000).unwrap();
     let r1 = req("T20261202001", "R1", 100, 10_000);
@@ -137,17 +137,17 @@ fn the_lifecycle_of_the_contract() {
     assert_eq!(
         of("R1"),
         [
-            (RefundStatus::Processing, EventSource::Submit),
-            (RefundStatus::Success, EventSource::Notification)
+            (RefundStatus::Processing, LedgerEventSource::Submit),
+            (RefundStatus::Success, LedgerEventSource::Notification)
         ]
     );
     assert_eq!(
         of("R2"),
         [
-            (RefundStatus::Processing, EventSource::Submit),
-            (RefundStatus::Abnormal, EventSource::Poll),
-            (RefundStatus::Processing, EventSource::Resolve),
-            (RefundStatus::Success, EventSource::Poll)
+            (RefundStatus::Processing, LedgerEventSource::Submit),
+            (RefundStatus::Abnormal, LedgerEventSource::Poll),
+            (RefundStatus::Processing, LedgerEventSource::Resolve),
+            (RefundStatus::Success, LedgerEventSource::Poll)
         ]
     );
     assert!(ledger
@@ -158,7 +158,7 @@ fn the_lifecycle_of_the_contract() {
     assert!(matches!(ledger.get("R1"), Err(RefundError::Store { .. })));
 
     // Another process, another day: the same book.
-    let again = RefundLedger::open_sqlite(&db, client, false).unwrap();
+    let again = RefundLedger::open_sqlite(&db, client).unwrap();
     assert_eq!(
         again.get("R1").unwrap().unwrap().status,
         Some(RefundStatus::Success)
@@ -172,8 +172,7 @@ fn the_lifecycle_of_the_contract() {
 fn an_unknown_outcome_is_settled_with_the_same_number_never_a_second_refund() {
     let sb = Sandbox::start().unwrap();
     sb.create_order("T-L-2".into(), 1_000).unwrap();
-    let ledger =
-        RefundLedger::open_sqlite(&db_path("unknown"), one_shot_client(&sb), true).unwrap();
+    let ledger = RefundLedger::open_sqlite(&db_path("unknown"), one_shot_client(&sb)).unwrap();
     // Processed by WeChat Pay, then the answer is lost.
     sb.inject_fault(SandboxFault::DropConnection, 1);
     let e = ledger.submit(req("T-L-2", "R-L-2", 10, 1_000)).unwrap_err();
@@ -204,8 +203,7 @@ fn an_unknown_outcome_is_settled_with_the_same_number_never_a_second_refund() {
 fn a_final_refusal_is_recorded_and_a_retry_later_refusal_is_sent_again() {
     let sb = Sandbox::start().unwrap();
     sb.create_order("T-L-3".into(), 1_000).unwrap();
-    let ledger =
-        RefundLedger::open_sqlite(&db_path("refusals"), one_shot_client(&sb), false).unwrap();
+    let ledger = RefundLedger::open_sqlite(&db_path("refusals"), one_shot_client(&sb)).unwrap();
     // INVALID_REQUEST: final. The same error comes back without sending.
     sb.inject_fault(
         SandboxFault::Refusal {
@@ -273,7 +271,7 @@ fn notifications_create_unknown_refunds_and_apply_once_from_four_threads() {
     sb.set_refund_status("R-L-4".into(), RefundStatus::Success)
         .unwrap();
     let n = sb.notification("R-L-4".into()).unwrap();
-    let ledger = RefundLedger::open_sqlite(&db_path("notify"), client, false).unwrap();
+    let ledger = RefundLedger::open_sqlite(&db_path("notify"), client).unwrap();
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let (ledger, n) = (ledger.clone(), n.clone());
@@ -285,7 +283,7 @@ fn notifications_create_unknown_refunds_and_apply_once_from_four_threads() {
     }
     let events = ledger.events(0, None).unwrap();
     assert_eq!(events.len(), 1, "one transition: {events:?}");
-    assert_eq!(events[0].source, EventSource::Notification);
+    assert_eq!(events[0].source, LedgerEventSource::Notification);
     let e = ledger.get("R-L-4").unwrap().unwrap();
     assert_eq!(
         (e.state, e.refund, e.total),
@@ -300,17 +298,17 @@ fn a_schema_from_a_newer_library_is_refused_and_the_file_is_kept() {
     let sb = Sandbox::start().unwrap();
     let client = RefundClient::new(sb.client_config().unwrap()).unwrap();
     let db = db_path("schema");
-    let ledger = RefundLedger::open_sqlite(&db, client.clone(), false).unwrap();
+    let ledger = RefundLedger::open_sqlite(&db, client.clone()).unwrap();
     ledger.close();
     // A newer library migrated the file.
     set_user_version(&db, 99);
-    let e = RefundLedger::open_sqlite(&db, client.clone(), false).unwrap_err();
+    let e = RefundLedger::open_sqlite(&db, client.clone()).unwrap_err();
     assert!(
         matches!(&e, RefundError::Store { reason, retryable: false } if reason.contains("newer")),
         "{e:?}"
     );
     set_user_version(&db, wechatpay_refund::ledger::SCHEMA_VERSION);
-    RefundLedger::open_sqlite(&db, client, false).unwrap();
+    RefundLedger::open_sqlite(&db, client).unwrap();
 }
 
 /// Set the `user_version` of a closed SQLite file: bytes 60..64 of the database header,
@@ -336,10 +334,13 @@ fn two_ledgers_on_one_file_submit_the_same_refunds_at_once() {
     let db = db_path("shared");
     let ledgers: Vec<_> = (0..2)
         .map(|_| {
-            RefundLedger::open_sqlite(
+            RefundLedger::open_sqlite_with(
                 &db,
                 RefundClient::new(sb.client_config().unwrap()).unwrap(),
-                false,
+                LedgerOptions {
+                    synchronous_full: false,
+                    ..Default::default()
+                },
             )
             .unwrap()
         })

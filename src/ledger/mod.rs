@@ -20,7 +20,9 @@
 //! (same `id`) changes nothing; one event per status change, with a strictly increasing `seq`.
 //! This first version stores in SQLite (one host, several processes: WAL and a busy timeout).
 
+mod postgres;
 mod sqlite;
+mod store;
 
 use crate::client::RefundClient;
 use crate::error::{RefundError, Result};
@@ -29,11 +31,14 @@ use crate::refund::model::{
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::{Report, Store};
 
-pub use sqlite::SCHEMA_VERSION;
+pub use store::SCHEMA_VERSION;
 
 /// The ledger's own state of a refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum LedgerState {
     /// Recorded; not sent yet, or sent with an unknown outcome (a timeout, a dropped answer,
     /// a 5xx, a retry-later refusal): `resume()` or the next `submit` settles it with the same
@@ -88,7 +93,8 @@ impl LedgerState {
 
 /// What moved a refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventSource {
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum LedgerEventSource {
     /// The answer to `submit`.
     Submit,
     /// A verified notification.
@@ -101,7 +107,7 @@ pub enum EventSource {
     Resolve,
 }
 
-impl EventSource {
+impl LedgerEventSource {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Submit => "submit",
@@ -131,6 +137,7 @@ impl EventSource {
 
 /// A refund as the ledger knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct LedgerEntry {
     /// Merchant refund number (the key).
     pub out_refund_no: String,
@@ -167,10 +174,13 @@ pub struct LedgerEntry {
     pub updated_at: i64,
     /// Next query (open refunds only).
     pub next_poll_at: Option<i64>,
+    /// WeChat Pay's `success_time` once the refund succeeded (RFC 3339, China time).
+    pub success_time: Option<String>,
 }
 
 /// One status change, in the order it was committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct LedgerEvent {
     /// Strictly increasing; consume with `events(after = last_seq)`.
     pub seq: i64,
@@ -181,33 +191,85 @@ pub struct LedgerEvent {
     /// When (unix seconds).
     pub at: i64,
     /// What moved it.
-    pub source: EventSource,
+    pub source: LedgerEventSource,
 }
 
-/// When each open refund is queried again: about a minute after it was accepted, then with
-/// growing gaps up to a few hours (WeChat Pay's own notification schedule spans a day).
+/// The gaps between the queries of an open refund (seconds), when the options give none.
+pub const DEFAULT_POLL_INTERVALS_SECS: &[i64] = &[60, 120, 300, 600, 1800, 3600, 7200, 14400];
+
+/// How a ledger polls, leases and commits. The defaults suit most merchants.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollSchedule {
-    /// Seconds after acceptance, then after each query that found no change.
-    pub intervals_secs: Vec<i64>,
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct LedgerOptions {
+    /// When each open refund is queried again (seconds): after acceptance, then after each
+    /// query that found no change, the next gap; the last one repeats. Empty: the default
+    /// schedule, [`DEFAULT_POLL_INTERVALS_SECS`] (about a minute first, growing to four hours;
+    /// WeChat Pay's own notification schedule spans a day).
+    #[cfg_attr(feature = "ffi", uniffi(default = []))]
+    pub poll_intervals_secs: Vec<i64>,
     /// At most this many refunds queried by one `poll()`.
-    pub batch: usize,
+    #[cfg_attr(feature = "ffi", uniffi(default = 100))]
+    pub poll_batch: u32,
+    /// How long a worker holds a refund it sends or queries (seconds); another worker takes
+    /// it over once this passed (a dead worker's refunds are not stuck). Keep it longer than
+    /// the client's deadline (`deadline_ms`); 0 means the deadline plus 30 s.
+    #[cfg_attr(feature = "ffi", uniffi(default = 0))]
+    pub lease_secs: u32,
+    /// SQLite: `synchronous=FULL`, every commit survives a power loss; otherwise `NORMAL`
+    /// (WAL), a commit survives a crash of the process and a power loss may lose the last
+    /// ones. Ignored by PostgreSQL (the server's `synchronous_commit` decides).
+    #[cfg_attr(feature = "ffi", uniffi(default = true))]
+    pub synchronous_full: bool,
+    /// PostgreSQL: the PEM certificates that anchor the server's TLS certificate; empty = the
+    /// webpki (Mozilla) roots.
+    #[cfg_attr(feature = "ffi", uniffi(default = []))]
+    pub postgres_tls_roots_pem: Vec<String>,
 }
 
-impl Default for PollSchedule {
+impl Default for LedgerOptions {
     fn default() -> Self {
         Self {
-            intervals_secs: vec![60, 120, 300, 600, 1800, 3600, 7200, 14400],
-            batch: 100,
+            poll_intervals_secs: Vec::new(),
+            poll_batch: 100,
+            lease_secs: 0,
+            synchronous_full: true,
+            postgres_tls_roots_pem: Vec::new(),
         }
     }
 }
 
-impl PollSchedule {
+impl LedgerOptions {
     fn after(&self, polls: u32) -> i64 {
-        let i = (polls as usize).min(self.intervals_secs.len().saturating_sub(1));
-        self.intervals_secs.get(i).copied().unwrap_or(3600)
+        let gaps: &[i64] = if self.poll_intervals_secs.is_empty() {
+            DEFAULT_POLL_INTERVALS_SECS
+        } else {
+            &self.poll_intervals_secs
+        };
+        gaps[(polls as usize).min(gaps.len() - 1)]
     }
+
+    fn check(&self) -> Result<()> {
+        if self.poll_intervals_secs.iter().any(|s| *s <= 0) {
+            return Err(RefundError::invalid(
+                "poll_intervals_secs",
+                "every gap must be at least one second",
+            ));
+        }
+        if self.poll_batch == 0 {
+            return Err(RefundError::invalid("poll_batch", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// How many entries are in each state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct LedgerCount {
+    /// The state.
+    pub state: LedgerState,
+    /// How many entries are in it.
+    pub count: i64,
 }
 
 pub(crate) fn store_error(reason: impl Into<String>, retryable: bool) -> RefundError {
@@ -234,7 +296,7 @@ fn retry_later(e: &RefundError) -> bool {
 }
 
 /// Whether `to` may follow `from` (forward only; `ABNORMAL → PROCESSING` only by resolution).
-fn moves(from: Option<&RefundStatus>, to: &RefundStatus, source: EventSource) -> bool {
+fn moves(from: Option<&RefundStatus>, to: &RefundStatus, source: LedgerEventSource) -> bool {
     let final_ = |s: &RefundStatus| matches!(s, RefundStatus::Success | RefundStatus::Closed);
     match from {
         None => true,
@@ -242,7 +304,7 @@ fn moves(from: Option<&RefundStatus>, to: &RefundStatus, source: EventSource) ->
         Some(f) if final_(f) => false,
         Some(_) if final_(to) => true,
         Some(RefundStatus::Abnormal) => {
-            *to == RefundStatus::Processing && source == EventSource::Resolve
+            *to == RefundStatus::Processing && source == LedgerEventSource::Resolve
         }
         Some(RefundStatus::Processing) => true,
         Some(_) => true,
@@ -250,47 +312,56 @@ fn moves(from: Option<&RefundStatus>, to: &RefundStatus, source: EventSource) ->
 }
 
 /// The refund ledger: see the module documentation.
+#[cfg_attr(feature = "ffi", derive(uniffi::Object))]
 pub struct RefundLedger {
-    store: Mutex<Option<sqlite::SqliteStore>>,
+    store: Mutex<Option<Store>>,
     client: Arc<RefundClient>,
-    schedule: PollSchedule,
+    options: LedgerOptions,
+    /// Seconds a lease lasts.
+    lease: i64,
 }
 
 impl std::fmt::Debug for RefundLedger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefundLedger").finish_non_exhaustive()
+        f.debug_struct("RefundLedger")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
-impl RefundLedger {
-    /// Open (creating the file and its schema when missing) the ledger at `path`, sending
-    /// through `client`. `synchronous_full`: every commit survives a power loss (SQLite
-    /// `synchronous=FULL`); otherwise (`NORMAL`, WAL) a commit survives a process crash, and a
-    /// power loss may lose the last transactions.
-    pub fn open_sqlite(
-        path: &str,
-        client: Arc<RefundClient>,
-        synchronous_full: bool,
-    ) -> Result<Arc<Self>> {
-        Ok(Arc::new(Self {
-            store: Mutex::new(Some(sqlite::SqliteStore::open(path, synchronous_full)?)),
-            client,
-            schedule: PollSchedule::default(),
-        }))
-    }
+/// A lease's owner: unique per claim (two threads of one process are two workers).
+fn token() -> String {
+    let mut r = [0u8; 8];
+    // Without randomness the pid and the time still tell workers apart on one host.
+    let _ = getrandom::fill(&mut r);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{:x}-{:016x}",
+        std::process::id(),
+        nanos,
+        u64::from_le_bytes(r)
+    )
+}
 
-    /// [`Self::open_sqlite`] with another polling schedule.
-    pub fn with_schedule(self: Arc<Self>, schedule: PollSchedule) -> Result<Arc<Self>> {
-        let store = self
-            .store
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(closed)?;
+impl RefundLedger {
+    fn with_store_conn(
+        conn: Box<dyn store::Conn>,
+        client: Arc<RefundClient>,
+        options: LedgerOptions,
+    ) -> Result<Arc<Self>> {
+        options.check()?;
+        let lease = match options.lease_secs {
+            0 => (client.config.options.deadline_ms / 1000) as i64 + 30,
+            s => i64::from(s),
+        };
         Ok(Arc::new(Self {
-            store: Mutex::new(Some(store)),
-            client: self.client.clone(),
-            schedule,
+            store: Mutex::new(Some(Store::open(conn)?)),
+            client,
+            options,
+            lease,
         }))
     }
 
@@ -298,30 +369,54 @@ impl RefundLedger {
         self.client.clock.now_unix()
     }
 
-    fn with_store<T>(&self, f: impl FnOnce(&mut sqlite::SqliteStore) -> Result<T>) -> Result<T> {
+    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         let mut guard = self.store.lock().unwrap_or_else(|e| e.into_inner());
         let store = guard.as_mut().ok_or_else(closed)?;
         f(store)
     }
 
-    /// Record the refund (durably, before anything is sent), send it through the client, and
-    /// record the outcome. The same request again returns the same entry without a second
-    /// refund; a refund left in flight is sent again with the same `out_refund_no`; a final
-    /// refusal comes back as the same error without sending. The same `out_refund_no` with
-    /// another order, amount or sub-merchant is `InvalidInput` naming the field.
-    pub fn submit(&self, request: CreateRefundRequest) -> Result<LedgerEntry> {
-        crate::refund::request::check_create_refund(&self.client.config, &request)?;
-        let now = self.now();
-        let existing = self.with_store(|s| s.record_intent(&request, now))?;
-        match existing.state {
-            LedgerState::InFlight => self.send(request, EventSource::Submit),
-            LedgerState::Rejected => Err(self.recorded_refusal(&existing)),
-            _ => Ok(existing),
+    /// Send an in-flight refund under a lease; when another worker holds it, wait for its
+    /// outcome (at most a lease), and take it over when the lease expired.
+    fn drive(
+        &self,
+        request: CreateRefundRequest,
+        source: LedgerEventSource,
+    ) -> Result<LedgerEntry> {
+        let no = request.out_refund_no.clone();
+        let give_up = Instant::now() + Duration::from_secs(self.lease.max(1) as u64 + 5);
+        loop {
+            let token = token();
+            let now = self.now();
+            if self.with_store(|s| s.claim(&no, &token, now, now + self.lease))? {
+                let outcome = self.send(request, source);
+                // Released whatever happened; were this to fail, the lease expires.
+                let _ = self.with_store(|s| s.release(&no, &token));
+                return outcome;
+            }
+            // Another worker is sending it: its outcome is ours.
+            match self.get(&no)? {
+                Some(e) if e.state == LedgerState::Rejected => {
+                    return Err(self.recorded_refusal(&e))
+                }
+                Some(e) if e.state != LedgerState::InFlight => return Ok(e),
+                None => return Err(store_error(format!("no ledger entry {no}"), false)),
+                Some(_) => {}
+            }
+            if Instant::now() >= give_up {
+                return Err(store_error(
+                    format!(
+                        "another worker has held refund {no} for longer than a lease ({} s)",
+                        self.lease
+                    ),
+                    true,
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(25));
         }
     }
 
     /// Send an in-flight refund (same `out_refund_no`) and record the outcome.
-    fn send(&self, request: CreateRefundRequest, source: EventSource) -> Result<LedgerEntry> {
+    fn send(&self, request: CreateRefundRequest, source: LedgerEventSource) -> Result<LedgerEntry> {
         let no = request.out_refund_no.clone();
         self.with_store(|s| s.count_attempt(&no, self.now()))?;
         match self.client.create_refund(request) {
@@ -366,22 +461,107 @@ impl RefundLedger {
         }
     }
 
-    /// Record what an answer or a query says about a refund.
-    fn apply_refund(&self, refund: &Refund, source: EventSource) -> Result<LedgerEntry> {
+    /// Record a status, and tell who listens when it moved.
+    fn apply(&self, report: &Report<'_>) -> Result<(LedgerEntry, bool)> {
         let now = self.now();
-        let schedule = &self.schedule;
-        self.with_store(|s| {
-            s.apply(
-                &refund.out_refund_no,
-                &refund.status,
-                Some(&refund.refund_id),
-                source,
-                now,
-                |polls| now + schedule.after(polls),
-                None,
-            )
-            .map(|(entry, _)| entry)
+        let next = |polls: u32| now + self.options.after(polls);
+        let (entry, from) = self.with_store(|s| s.apply(report, now, &next))?;
+        Ok((entry, from.is_some()))
+    }
+
+    /// Record what an answer or a query says about a refund.
+    fn apply_refund(&self, refund: &Refund, source: LedgerEventSource) -> Result<LedgerEntry> {
+        self.apply(&Report {
+            out_refund_no: &refund.out_refund_no,
+            status: &refund.status,
+            refund_id: Some(&refund.refund_id),
+            success_time: refund.success_time.as_deref(),
+            source,
+            notification_id: None,
         })
+        .map(|(entry, _)| entry)
+    }
+
+    fn apply_notification(&self, note: &RefundNotification) -> Result<LedgerEntry> {
+        if let Some(entry) =
+            self.with_store(|s| s.notification_seen(&note.id, &note.out_refund_no))?
+        {
+            return Ok(entry);
+        }
+        self.with_store(|s| s.ensure_from_notification(note, self.now()))?;
+        self.apply(&Report {
+            out_refund_no: &note.out_refund_no,
+            status: &note.refund_status,
+            refund_id: Some(&note.refund_id),
+            success_time: note.success_time.as_deref(),
+            source: LedgerEventSource::Notification,
+            notification_id: Some(&note.id),
+        })
+        .map(|(entry, _)| entry)
+    }
+
+    /// Entries changed in `[from, to)` (unix seconds), in the order of their last change: a
+    /// day's refunds for reconciliation against WeChat Pay's bill.
+    pub fn entries_updated_between(&self, from: i64, to: i64) -> Result<Vec<LedgerEntry>> {
+        self.with_store(|s| s.updated_between(from, to))
+    }
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl RefundLedger {
+    /// Open (creating the file and its schema when missing) the ledger in the SQLite file at
+    /// `path`, sending through `client`; every commit survives a power loss
+    /// (`synchronous=FULL`; see [`LedgerOptions`]).
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn open_sqlite(path: &str, client: Arc<RefundClient>) -> Result<Arc<Self>> {
+        Self::open_sqlite_with(path, client, LedgerOptions::default())
+    }
+
+    /// Open (creating the schema `wechatpay_refund` and its tables when missing) the ledger in
+    /// the PostgreSQL database at `url` (`postgresql://user:pass@host:port/db?sslmode=require`),
+    /// shared by every process and host that opens it.
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn open_postgres(url: &str, client: Arc<RefundClient>) -> Result<Arc<Self>> {
+        Self::open_postgres_with(url, client, LedgerOptions::default())
+    }
+
+    /// [`Self::open_sqlite`] with options (polling, leases, `synchronous_full`).
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn open_sqlite_with(
+        path: &str,
+        client: Arc<RefundClient>,
+        options: LedgerOptions,
+    ) -> Result<Arc<Self>> {
+        let conn = sqlite::SqliteConn::open(path, options.synchronous_full)?;
+        Self::with_store_conn(Box::new(conn), client, options)
+    }
+
+    /// [`Self::open_postgres`] with options (polling, leases, TLS roots).
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn open_postgres_with(
+        url: &str,
+        client: Arc<RefundClient>,
+        options: LedgerOptions,
+    ) -> Result<Arc<Self>> {
+        let target = postgres::PgTarget::parse(url)?;
+        let conn = postgres::PgConn::open(target, options.postgres_tls_roots_pem.clone())?;
+        Self::with_store_conn(Box::new(conn), client, options)
+    }
+
+    /// Record the refund (durably, before anything is sent), send it through the client, and
+    /// record the outcome. The same request again returns the same entry without a second
+    /// refund; a refund left in flight is sent again with the same `out_refund_no`; a final
+    /// refusal comes back as the same error without sending. The same `out_refund_no` with
+    /// another order, amount or sub-merchant is `InvalidInput` naming the field.
+    pub fn submit(&self, request: CreateRefundRequest) -> Result<LedgerEntry> {
+        crate::refund::request::check_create_refund(&self.client.config, &request)?;
+        let now = self.now();
+        let existing = self.with_store(|s| s.record_intent(&request, now))?;
+        match existing.state {
+            LedgerState::InFlight => self.drive(request, LedgerEventSource::Submit),
+            LedgerState::Rejected => Err(self.recorded_refusal(&existing)),
+            _ => Ok(existing),
+        }
     }
 
     /// The entry of `out_refund_no`, if the ledger knows it.
@@ -401,74 +581,23 @@ impl RefundLedger {
         self.apply_notification(&note)
     }
 
-    fn apply_notification(&self, note: &RefundNotification) -> Result<LedgerEntry> {
-        let now = self.now();
-        let schedule = &self.schedule;
-        self.with_store(|s| {
-            if let Some(entry) = s.notification_seen(&note.id, &note.out_refund_no)? {
-                return Ok(entry);
-            }
-            s.ensure_from_notification(note, now)?;
-            let (entry, _) = s.apply(
-                &note.out_refund_no,
-                &note.refund_status,
-                Some(&note.refund_id),
-                EventSource::Notification,
-                now,
-                |polls| now + schedule.after(polls),
-                Some(&note.id),
-            )?;
-            Ok(entry)
-        })
-    }
-
-    /// Query the refunds that are not final (only those due when `only_due`), at most the
-    /// schedule's batch, and record what changed; the entries whose status changed.
-    pub fn poll(&self, only_due: bool) -> Result<Vec<LedgerEntry>> {
-        let now = self.now();
-        let due = self.with_store(|s| s.open_entries(only_due, now, self.schedule.batch))?;
-        let mut changed = Vec::new();
-        for e in due {
-            match self
-                .client
-                .query_refund(e.out_refund_no.clone(), e.sub_mchid.clone())
-            {
-                Ok(refund) => {
-                    let schedule = &self.schedule;
-                    let now = self.now();
-                    let (entry, moved) = self.with_store(|s| {
-                        s.apply(
-                            &refund.out_refund_no,
-                            &refund.status,
-                            Some(&refund.refund_id),
-                            EventSource::Poll,
-                            now,
-                            |polls| now + schedule.after(polls),
-                            None,
-                        )
-                    })?;
-                    if moved {
-                        changed.push(entry);
-                    }
-                }
-                Err(err) => {
-                    let (code, message) = error_parts(&err);
-                    let now = self.now();
-                    let schedule = &self.schedule;
-                    self.with_store(|s| {
-                        s.note_poll_failure(&e.out_refund_no, &code, &message, now, |polls| {
-                            now + schedule.after(polls)
-                        })
-                    })?;
-                }
-            }
-        }
-        Ok(changed)
-    }
-
     /// The refunds waiting for a new card (`ABNORMAL`).
     pub fn needs_action(&self) -> Result<Vec<LedgerEntry>> {
         self.with_store(|s| s.by_state(LedgerState::NeedsAction))
+    }
+
+    /// The entries in `state`, oldest first.
+    pub fn by_state(&self, state: LedgerState) -> Result<Vec<LedgerEntry>> {
+        self.with_store(|s| s.by_state(state))
+    }
+
+    /// How many entries are in each state (the states with none are left out).
+    pub fn counts(&self) -> Result<Vec<LedgerCount>> {
+        self.with_store(|s| s.counts()).map(|v| {
+            v.into_iter()
+                .map(|(state, count)| LedgerCount { state, count })
+                .collect()
+        })
     }
 
     /// Resolve an `ABNORMAL` refund (`apply_abnormal_refund`) and record it (back to
@@ -479,21 +608,25 @@ impl RefundLedger {
         let refund = self.client.apply_abnormal_refund(request)?;
         let now = self.now();
         self.with_store(|s| s.note_abnormal_kind(&no, &kind, now))?;
-        self.apply_refund(&refund, EventSource::Resolve)
+        self.apply_refund(&refund, LedgerEventSource::Resolve)
     }
 
-    /// The status changes after `after` (a `seq`), in order, at most `limit`.
-    pub fn events(&self, after: i64, limit: Option<u32>) -> Result<Vec<LedgerEvent>> {
-        self.with_store(|s| s.events(after, limit.unwrap_or(1000)))
-    }
-
-    /// Settle every refund left in flight (a crash, a timeout): each is sent again with its
-    /// own `out_refund_no`. The entries that left the in-flight state.
+    /// Settle every refund left in flight (a crash, a timeout) whose lease is free: each is
+    /// sent again with its own `out_refund_no`. The entries that left the in-flight state.
     pub fn resume(&self) -> Result<Vec<LedgerEntry>> {
-        let pending = self.with_store(|s| s.in_flight_requests())?;
+        let now = self.now();
+        let pending = self.with_store(|s| s.in_flight_requests(now))?;
         let mut settled = Vec::new();
         for request in pending {
-            if let Ok(entry) = self.send(request, EventSource::Resume) {
+            let no = request.out_refund_no.clone();
+            let token = token();
+            let now = self.now();
+            if !self.with_store(|s| s.claim(&no, &token, now, now + self.lease))? {
+                continue; // another worker took it meanwhile
+            }
+            let outcome = self.send(request, LedgerEventSource::Resume);
+            let _ = self.with_store(|s| s.release(&no, &token));
+            if let Ok(entry) = outcome {
                 if entry.state != LedgerState::InFlight {
                     settled.push(entry);
                 }
@@ -506,6 +639,69 @@ impl RefundLedger {
     pub fn close(&self) {
         self.store.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
+}
+
+ffi_export! {
+impl RefundLedger {
+    /// Query the refunds that are not final (only those due when `only_due`; none another
+    /// worker is querying), at most `poll_batch`, through the client (its rate limiter), and
+    /// record what changed; the entries whose status changed.
+    #[ffi(method(default(only_due = true)))]
+    pub fn poll(&self, only_due: bool) -> Result<Vec<LedgerEntry>> {
+        let token = token();
+        let now = self.now();
+        let batch = self.options.poll_batch as usize;
+        let due = self.with_store(|s| s.claim_open(only_due, now, batch, &token, now + self.lease))?;
+        let mut changed = Vec::new();
+        let mut failure = None;
+        for e in due {
+            let outcome = self
+                .client
+                .query_refund(e.out_refund_no.clone(), e.sub_mchid.clone());
+            let recorded = match outcome {
+                Ok(refund) => self
+                    .apply(&Report {
+                        out_refund_no: &e.out_refund_no,
+                        status: &refund.status,
+                        refund_id: Some(&refund.refund_id),
+                        success_time: refund.success_time.as_deref(),
+                        source: LedgerEventSource::Poll,
+                        notification_id: None,
+                    })
+                    .map(|(entry, moved)| {
+                        if moved {
+                            changed.push(entry);
+                        }
+                    }),
+                Err(err) => {
+                    let (code, message) = error_parts(&err);
+                    let now = self.now();
+                    let next = |polls: u32| now + self.options.after(polls);
+                    self.with_store(|s| {
+                        s.note_poll_failure(&e.out_refund_no, &code, &message, now, &next)
+                    })
+                }
+            };
+            let _ = self.with_store(|s| s.release(&e.out_refund_no, &token));
+            if let Err(store_failure) = recorded {
+                // The store failed: stop here (the rest keeps its lease until it expires).
+                failure = Some(store_failure);
+                break;
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(changed),
+        }
+    }
+
+    /// The status changes after `after` (a `seq`), in order, at most `limit` (1000 when
+    /// `None`).
+    #[ffi(method(default(limit = None)))]
+    pub fn events(&self, after: i64, limit: Option<u32>) -> Result<Vec<LedgerEvent>> {
+        self.with_store(|s| s.events(after, limit.unwrap_or(1000).max(1)))
+    }
+}
 }
 
 fn closed() -> RefundError {
@@ -542,21 +738,29 @@ mod tests {
     #[test]
     fn statuses_only_move_forward() {
         use RefundStatus::*;
-        let s = EventSource::Poll;
+        let s = LedgerEventSource::Poll;
         assert!(moves(None, &Processing, s));
         assert!(moves(Some(&Processing), &Abnormal, s));
         assert!(moves(Some(&Processing), &Success, s));
         assert!(moves(Some(&Abnormal), &Success, s));
         assert!(!moves(Some(&Abnormal), &Processing, s), "only a resolution");
-        assert!(moves(Some(&Abnormal), &Processing, EventSource::Resolve));
-        assert!(!moves(Some(&Success), &Abnormal, EventSource::Notification));
+        assert!(moves(
+            Some(&Abnormal),
+            &Processing,
+            LedgerEventSource::Resolve
+        ));
+        assert!(!moves(
+            Some(&Success),
+            &Abnormal,
+            LedgerEventSource::Notification
+        ));
         assert!(!moves(Some(&Closed), &Success, s));
         assert!(!moves(Some(&Processing), &Processing, s));
     }
 
     #[test]
     fn the_schedule_grows_and_stays_at_its_last_gap() {
-        let p = PollSchedule::default();
+        let p = LedgerOptions::default();
         assert_eq!(p.after(0), 60);
         assert_eq!(p.after(3), 600);
         assert_eq!(p.after(100), 14400);
