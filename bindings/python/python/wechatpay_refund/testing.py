@@ -14,7 +14,9 @@ Enable it with ``pytest -p wechatpay_refund.testing`` (or ``pytest_plugins =
   mode; mark a test ``@pytest.mark.wechatpay_sandbox(mode=wr.SandboxKeyMode.CERTIFICATE)`` for
   another mode), stopped after the test;
 - ``wechatpay_config``: the sandbox's :class:`ClientConfig` (TEST credentials);
-- ``wechatpay_client``: a :class:`RefundClient` on it.
+- ``wechatpay_client``: a :class:`RefundClient` on it;
+- ``wechatpay_ledger``: a :class:`RefundLedger` (a SQLite file in the test's ``tmp_path``) sending
+  through that client: ``wechatpay_ledger.submit(request)`` records, sends and follows a refund.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pytest
 
 import wechatpay_refund as wr
 
-__all__ = ["wechatpay_sandbox", "wechatpay_config", "wechatpay_client"]
+__all__ = ["wechatpay_sandbox", "wechatpay_config", "wechatpay_client", "wechatpay_ledger"]
 
 
 def pytest_configure(config: typing.Any) -> None:
@@ -55,3 +57,14 @@ def wechatpay_config(wechatpay_sandbox: wr.Sandbox) -> wr.ClientConfig:
 def wechatpay_client(wechatpay_config: wr.ClientConfig) -> wr.RefundClient:
     """A refund client talking to the sandbox."""
     return wr.RefundClient(wechatpay_config)
+
+
+@pytest.fixture
+def wechatpay_ledger(wechatpay_client: wr.RefundClient, tmp_path: typing.Any) -> typing.Iterator[wr.RefundLedger]:
+    """A refund ledger (SQLite, in the test's temporary directory) sending through
+    ``wechatpay_client``: the book a merchant's code records refunds in, closed after the test."""
+    ledger = wr.RefundLedger.open_sqlite(str(tmp_path / "refunds.db"), wechatpay_client)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
