@@ -3,22 +3,24 @@
 it only uses `Request` and `Response`).
 
 The rules it shows (the same as examples/python/flask_notify.py):
-  * pass the RAW body bytes (`await request.body()`) and the headers to `parse_notification`;
-    never parse and re-serialise the JSON first: the signature covers the exact bytes;
+  * pass the RAW body bytes (`await request.body()`) and the headers to the ledger's
+    `handle_notification`; never parse and re-serialise the JSON first: the signature covers the
+    exact bytes;
   * anything that does not verify (forged, tampered, stale, probe) gets the failure ack;
-  * record the result idempotently and only forward (`RefundStatus.is_final()`): WeChat Pay
-    re-sends a notification until it sees a 2xx, so one can arrive several times, concurrently,
-    or late (a REFUND.ABNORMAL re-sent after the refund SUCCEEDED must not move it back);
-  * acknowledge success only once the result is stored; if storing fails, answer with the
-    failure ack and WeChat Pay tries again later.
+  * the ledger records the result idempotently and forward only (a notification arrives several
+    times, concurrently, or late: a REFUND.ABNORMAL re-sent after SUCCESS never moves it back);
+  * acknowledge success only once the result is stored; if the database failed
+    (`RefundError.Store`), answer with the failure ack and WeChat Pay tries again later;
+  * the order system learns of changes from the ledger's event log (`EventFeed`), each once.
 
-The verification runs through `wechatpay_refund.aio.AsyncRefundClient` on a worker thread, so
-the event loop keeps serving other requests meanwhile.
+The ledger's calls block (verification, the database), so they run on a worker thread
+(`asyncio.to_thread`) and the event loop keeps serving other requests meanwhile.
 
 Use it in your app:
 
-    from fastapi_notify import create_app, RefundLedger
-    app = create_app(wr.RefundClient(config), RefundLedger())   # then: uvicorn module:app
+    from fastapi_notify import create_app
+    ledger = wr.RefundLedger.open_postgres(DATABASE_URL, wr.RefundClient(config))  # or open_sqlite
+    app = create_app(ledger, on_event=my_order_system.apply)   # then: uvicorn module:app
 
 Run `python examples/python/fastapi_notify.py` for a demo: an embedded sandbox signs and
 encrypts a real notification, and FastAPI's TestClient (ASGI, in process) posts it to this app.
@@ -34,39 +36,35 @@ import typing
 from fastapi import FastAPI, Request, Response
 
 import wechatpay_refund as wr
-from wechatpay_refund.aio import AsyncRefundClient
 
 NOTIFY_PATH = "/wechatpay/refund-notify"
 
 log = logging.getLogger("refund-notify")
 
+OnEvent = typing.Callable[[wr.LedgerEvent], typing.Awaitable[None]]
 
-class RefundLedger:
-    """A stand-in for your database: the latest known status of each refund.
 
-    `record` is idempotent and only moves a refund forward (see flask_notify.RefundLedger). A
-    real implementation would do this in one transaction, e.g. an upsert keyed by out_refund_no
-    with `WHERE status NOT IN ('SUCCESS', 'CLOSED')`; an async driver would make it `async`."""
+class EventFeed:
+    """Your order system's side of the ledger's outbox: every status change once, in order
+    (see flask_notify.EventFeed). `on_event` is a coroutine function; in production keep
+    `last_seq` in the same transaction as the update each event causes."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: wr.RefundLedger, on_event: OnEvent | None = None, last_seq: int = 0) -> None:
+        self.ledger = ledger
+        self.on_event = on_event
+        self.last_seq = last_seq
         self._lock = asyncio.Lock()
-        self.status: dict[str, wr.RefundStatus] = {}
-        self.applied: list[wr.RefundNotification] = []
-        self.duplicates = 0
-        self.stale = 0
 
-    async def record(self, note: wr.RefundNotification) -> bool:
+    async def drain(self) -> int:
         async with self._lock:
-            current = self.status.get(note.out_refund_no)
-            if current == note.refund_status:
-                self.duplicates += 1
-                return False
-            if current is not None and current.is_final():
-                self.stale += 1
-                return False
-            self.status[note.out_refund_no] = note.refund_status
-            self.applied.append(note)
-            return True
+            n = 0
+            events = await asyncio.to_thread(self.ledger.events, self.last_seq)
+            for ev in events:
+                if self.on_event is not None:
+                    await self.on_event(ev)
+                self.last_seq = ev.seq
+                n += 1
+            return n
 
 
 def ack_response(ack: wr.NotificationAck) -> Response:
@@ -76,37 +74,36 @@ def ack_response(ack: wr.NotificationAck) -> Response:
     return Response(status_code=ack.status)
 
 
-OnRefund = typing.Callable[[wr.RefundNotification], typing.Awaitable[None]]
-
-
-def create_app(client: wr.RefundClient, ledger: RefundLedger | None = None,
-               on_refund: OnRefund | None = None) -> FastAPI:
+def create_app(ledger: wr.RefundLedger, on_event: OnEvent | None = None) -> FastAPI:
     """A FastAPI app answering WeChat Pay's refund notifications at NOTIFY_PATH.
 
-    client: a wr.RefundClient holding the API v3 key and the WeChat Pay key(s);
-    ledger: where results are recorded (default: a new in-memory RefundLedger);
-    on_refund: optional coroutine function(note) run once per new result."""
+    ledger: the wr.RefundLedger the results are recorded in (its client holds the keys that
+    verify the notification); its calls block (verification, the database), so they run in a
+    worker thread, never on the event loop;
+    on_event: optional coroutine function(wr.LedgerEvent) run once per status change, in order;
+    `app.state.refund_feed` is its EventFeed."""
     app = FastAPI()
-    store = ledger if ledger is not None else RefundLedger()
-    app.state.refund_ledger = store
-    verifier = AsyncRefundClient(client)
+    feed = EventFeed(ledger, on_event)
+    app.state.refund_feed = feed
 
     @app.post(NOTIFY_PATH)
     async def refund_notify(request: Request) -> Response:
         body = await request.body()          # the raw bytes, exactly as WeChat Pay signed them
         try:
-            note = await verifier.parse_notification(dict(request.headers), body)
+            entry = await asyncio.to_thread(ledger.handle_notification, dict(request.headers), body)
+        except wr.RefundError.Store:
+            # Verified, but the database failed: nothing is recorded; WeChat Pay sends it again.
+            log.exception("could not record a refund notification")
+            return ack_response(wr.notification_ack_failure("temporarily unable to record the result"))
         except wr.RefundError as e:
-            # Not from WeChat Pay, altered, replayed, or a probe: refuse it, say little.
+            # Not from WeChat Pay, altered, or a probe: refuse it, say little.
             log.warning("refund notification rejected: %r", e)
             return ack_response(wr.notification_ack_failure("notification rejected: %s" % type(e).__name__))
+        log.info("refund %s is %s", entry.out_refund_no, entry.status.value if entry.status else None)
         try:
-            if await store.record(note) and on_refund is not None:
-                await on_refund(note)
+            await feed.drain()               # recorded already: a failure here is retried later
         except Exception:
-            log.exception("could not record refund notification %s", note.id)
-            return ack_response(wr.notification_ack_failure("temporarily unable to record the result"))
-        log.info("refund %s is %s", note.out_refund_no, note.refund_status.value)
+            log.exception("the order system could not take a refund event; it is handed over again")
         return ack_response(wr.notification_ack_success())
 
     return app
@@ -114,27 +111,37 @@ def create_app(client: wr.RefundClient, ledger: RefundLedger | None = None,
 
 def demo() -> int:
     """The sandbox's notification for a refund, delivered to this app."""
+    import os
+    import tempfile
+
     sandbox = wr.Sandbox.start()
     client = wr.RefundClient(sandbox.client_config())
-    ledger = RefundLedger()
-    app = create_app(client, ledger)
+    ledger = wr.RefundLedger.open_sqlite(os.path.join(tempfile.mkdtemp(), "refunds.db"), client)
+
+    async def on_event(ev: wr.LedgerEvent) -> None:
+        print("event %d: %s is %s (%s)" % (ev.seq, ev.out_refund_no, ev.status.value, ev.source.name))
+
+    app = create_app(ledger, on_event)
     try:
         sandbox.create_order("T20261124042", 10000)
-        refund = client.create_refund(wr.CreateRefundRequest(
+        refund = ledger.submit(wr.CreateRefundRequest(
             out_trade_no="T20261124042", out_refund_no="R20261124042",
             amount=wr.RefundAmountInput(refund=100, total=10000)))
-        print("refund %s is %s" % (refund.out_refund_no, refund.status.value))
+        print("refund %s is %s, ledger state %s" % (refund.out_refund_no, refund.status.value if refund.status else "-",
+                                                     refund.state.name))
         sandbox.set_refund_status(refund.out_refund_no, wr.RefundStatus.SUCCESS)
         note = sandbox.notification(refund.out_refund_no)   # what WeChat Pay would POST
         from fastapi.testclient import TestClient
 
         with TestClient(app) as http:
             answer = http.post(NOTIFY_PATH, content=note.body, headers=note.headers)
-        status = ledger.status.get(refund.out_refund_no)
+        entry = ledger.get(refund.out_refund_no)
+        status = entry.status if entry else None
         print("endpoint answered %d; recorded status: %s" % (answer.status_code,
                                                              status.value if status else None))
         return 0 if answer.status_code == 204 and status == wr.RefundStatus.SUCCESS else 1
     finally:
+        ledger.close()
         sandbox.stop()
 
 

@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""A WeChat Pay refund-notification endpoint in Flask.
+"""A WeChat Pay refund-notification endpoint in Flask, recording into the refund ledger.
 
 The rules it shows:
-  * pass the RAW body bytes (`request.get_data()`) and the headers to `parse_notification`;
-    never parse and re-serialise the JSON first: the signature covers the exact bytes;
+  * pass the RAW body bytes (`request.get_data()`) and the headers to the ledger's
+    `handle_notification`; never parse and re-serialise the JSON first: the signature covers the
+    exact bytes;
   * anything that does not verify (forged, tampered, stale, probe) gets the failure ack;
-  * record the result idempotently: WeChat Pay re-sends a notification until it sees a 2xx,
-    so the same one can arrive several times (and concurrently);
-  * acknowledge success only once the result is stored; if storing fails, answer with the
-    failure ack and WeChat Pay tries again later.
+  * the ledger records the result idempotently and forward only: WeChat Pay re-sends a
+    notification until it sees a 2xx, so the same one arrives several times (and concurrently),
+    and a late ABNORMAL never moves a SUCCESS back;
+  * acknowledge success only once the result is stored (`handle_notification` returned); if the
+    database failed (`RefundError.Store`), answer with the failure ack and WeChat Pay tries again;
+  * your order system learns of changes from the ledger's event log, each event once, in order
+    (`EventFeed` below), never from the HTTP handler's own bookkeeping.
 
 Use it in your app:
 
-    from flask_notify import create_app, RefundLedger
-    app = create_app(wr.RefundClient(config), RefundLedger())
+    from flask_notify import create_app
+    ledger = wr.RefundLedger.open_sqlite("refunds.db", wr.RefundClient(config))   # or open_postgres
+    app = create_app(ledger, on_event=my_order_system.apply)
 
 Run `python examples/python/flask_notify.py` for a demo: an embedded sandbox delivers a real
 notification over HTTP to this app served on 127.0.0.1.
@@ -33,36 +38,32 @@ NOTIFY_PATH = "/wechatpay/refund-notify"
 
 log = logging.getLogger("refund-notify")
 
+OnEvent = typing.Callable[[wr.LedgerEvent], object]
 
-class RefundLedger:
-    """A stand-in for your database: the latest known status of each refund.
 
-    `record` is idempotent and only moves a refund forward: a notification already recorded
-    (same refund, same status) changes nothing, and neither does a late one for a refund that is
-    already final (notifications arrive out of order: a REFUND.ABNORMAL re-sent after the
-    refund SUCCEEDED must not move it back); both return False. A real implementation would do
-    this in one transaction, for example an upsert keyed by out_refund_no with
-    `WHERE status NOT IN ('SUCCESS', 'CLOSED')`."""
+class EventFeed:
+    """Your order system's side of the ledger's outbox: every status change once, in order.
 
-    def __init__(self) -> None:
+    `drain()` hands each event after `last_seq` to `on_event`, then advances `last_seq`. Here
+    `last_seq` lives in memory; in production store it in the same transaction as the update the
+    event causes (then a crash neither loses nor repeats one). An `on_event` that raises stops the
+    drain at that event: the next drain hands it over again."""
+
+    def __init__(self, ledger: wr.RefundLedger, on_event: OnEvent | None = None, last_seq: int = 0) -> None:
+        self.ledger = ledger
+        self.on_event = on_event
+        self.last_seq = last_seq
         self._lock = threading.Lock()
-        self.status: dict[str, wr.RefundStatus] = {}          # out_refund_no -> status
-        self.applied: list[wr.RefundNotification] = []        # what changed something, in order
-        self.duplicates = 0
-        self.stale = 0            # late notifications for a refund already final
 
-    def record(self, note: wr.RefundNotification) -> bool:
+    def drain(self) -> int:
         with self._lock:
-            current = self.status.get(note.out_refund_no)
-            if current == note.refund_status:
-                self.duplicates += 1
-                return False
-            if current is not None and current.is_final():
-                self.stale += 1
-                return False
-            self.status[note.out_refund_no] = note.refund_status
-            self.applied.append(note)
-            return True
+            n = 0
+            for ev in self.ledger.events(after=self.last_seq):
+                if self.on_event is not None:
+                    self.on_event(ev)
+                self.last_seq = ev.seq
+                n += 1
+            return n
 
 
 def ack_response(ack: wr.NotificationAck) -> Response:
@@ -75,33 +76,35 @@ def ack_response(ack: wr.NotificationAck) -> Response:
     return resp
 
 
-def create_app(client: wr.RefundClient, ledger: RefundLedger | None = None,
-               on_refund: typing.Callable[[wr.RefundNotification], object] | None = None) -> Flask:
+def create_app(ledger: wr.RefundLedger, on_event: OnEvent | None = None) -> Flask:
     """A Flask app answering WeChat Pay's refund notifications at NOTIFY_PATH.
 
-    client: a wr.RefundClient holding the API v3 key and the WeChat Pay key(s);
-    ledger: where results are recorded (default: a new in-memory RefundLedger);
-    on_refund: optional callable(note) run once per new result (send an email, ship a voucher...)."""
+    ledger: the wr.RefundLedger the results are recorded in (its client holds the API v3 key and
+    the WeChat Pay key(s) that verify the notification);
+    on_event: optional callable(wr.LedgerEvent) run once per status change, in order (send an
+    email, ship a voucher...); `app.extensions["refund_feed"]` is its EventFeed."""
     app = Flask(__name__)
-    store = ledger if ledger is not None else RefundLedger()
-    app.extensions["refund_ledger"] = store
+    feed = EventFeed(ledger, on_event)
+    app.extensions["refund_feed"] = feed
 
     @app.post(NOTIFY_PATH)
     def refund_notify() -> Response:
         body = request.get_data()            # the raw bytes, exactly as WeChat Pay signed them
         try:
-            note = client.parse_notification(dict(request.headers), body)
+            entry = ledger.handle_notification(dict(request.headers), body)
+        except wr.RefundError.Store:
+            # Verified, but the database failed: nothing is recorded; WeChat Pay sends it again.
+            log.exception("could not record a refund notification")
+            return ack_response(wr.notification_ack_failure("temporarily unable to record the result"))
         except wr.RefundError as e:
-            # Not from WeChat Pay, altered, replayed, or a probe: refuse it, say little.
+            # Not from WeChat Pay, altered, or a probe: refuse it, say little.
             log.warning("refund notification rejected: %r", e)
             return ack_response(wr.notification_ack_failure("notification rejected: %s" % type(e).__name__))
+        log.info("refund %s is %s", entry.out_refund_no, entry.status.name if entry.status else None)
         try:
-            if store.record(note) and on_refund is not None:
-                on_refund(note)
+            feed.drain()                     # recorded already: a failure here is retried later
         except Exception:
-            log.exception("could not record refund notification %s", note.id)
-            return ack_response(wr.notification_ack_failure("temporarily unable to record the result"))
-        log.info("refund %s is %s", note.out_refund_no, note.refund_status.name)
+            log.exception("the order system could not take a refund event; it is handed over again")
         return ack_response(wr.notification_ack_success())
 
     return app
@@ -113,29 +116,36 @@ def demo() -> int:
 
     from werkzeug.serving import make_server
 
+    import os
+    import tempfile
+
     sandbox = wr.Sandbox.start()
     client = wr.RefundClient(sandbox.client_config())
-    ledger = RefundLedger()
-    server = make_server("127.0.0.1", 0, create_app(client, ledger), threaded=True)
+    ledger = wr.RefundLedger.open_sqlite(os.path.join(tempfile.mkdtemp(), "refunds.db"), client)
+    server = make_server("127.0.0.1", 0, create_app(ledger, on_event=lambda ev: print(
+        "event %d: %s is %s (%s)" % (ev.seq, ev.out_refund_no, ev.status.name, ev.source.name))), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     notify_url = "http://127.0.0.1:%d%s" % (server.server_port, NOTIFY_PATH)
     try:
         print("notification endpoint: %s" % notify_url)
         sandbox.create_order("T20261123042", 10000)
-        refund = client.create_refund(wr.CreateRefundRequest(
+        refund = ledger.submit(wr.CreateRefundRequest(
             out_trade_no="T20261123042", out_refund_no="R20261123042",
             amount=wr.RefundAmountInput(refund=100, total=10000), notify_url=notify_url))
-        print("refund %s is %s" % (refund.out_refund_no, refund.status.name))
+        print("refund %s is %s, ledger state %s" % (refund.out_refund_no, refund.status.name if refund.status else "-",
+                                                     refund.state.name))
         sandbox.set_refund_status(refund.out_refund_no, wr.RefundStatus.SUCCESS)   # the sandbox POSTs
         deadline = time.monotonic() + 10
         while sandbox.delivered_notification_count() < 1 and time.monotonic() < deadline:
             time.sleep(0.02)
-        status = ledger.status.get(refund.out_refund_no)
+        entry = ledger.get(refund.out_refund_no)
+        status = entry.status if entry else None
         print("delivered: %d; recorded status: %s" % (sandbox.delivered_notification_count(),
                                                      status.name if status else None))
         return 0 if status == wr.RefundStatus.SUCCESS else 1
     finally:
         server.shutdown()
+        ledger.close()
         sandbox.stop()
 
 

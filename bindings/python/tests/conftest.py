@@ -120,3 +120,24 @@ def pytest_sessionfinish(session, exitstatus):
         for line in _unexpected_skips:
             print("  " + line)
         session.exitstatus = 1
+
+
+# The notification examples' tests (flask_notify, fastapi_notify): a ledger whose database fails.
+class Flaky:
+    """A ledger whose database fails the first `failures` notifications (RefundError.Store)."""
+
+    def __init__(self, ledger, failures=1):
+        self.ledger, self.failures, self.calls = ledger, failures, 0
+
+    def handle_notification(self, headers, body):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise wr.RefundError.Store(reason="database unavailable", retryable=True)
+        return self.ledger.handle_notification(headers, body)
+
+    def events(self, after=0, limit=None):
+        return self.ledger.events(after=after, limit=limit)
+
+
+def statuses(ledger, no):
+    return [ev.status for ev in ledger.events(after=0) if ev.out_refund_no == no]
