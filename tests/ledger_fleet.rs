@@ -596,3 +596,28 @@ fn an_unreachable_postgres_is_a_typed_error_without_the_password() {
     assert!(matches!(&e, RefundError::InvalidInput { .. }), "{e:?}");
     assert!(!format!("{e:?}").contains("hunter2"), "{e:?}");
 }
+
+/// A database locked by another writer past the busy timeout is a typed, retryable `Store`
+/// error, and nothing reaches WeChat Pay (the intent could not be recorded, so nothing is sent).
+#[test]
+fn a_locked_database_is_a_retryable_store_error_and_nothing_is_sent() {
+    let dir = temp_dir("locked");
+    let db = dir.join("refunds.db").to_string_lossy().into_owned();
+    let sb = Sandbox::start().unwrap();
+    sb.create_order("T-LK".into(), 1_000).unwrap();
+    let client = RefundClient::new(sb.client_config().unwrap()).unwrap();
+    let ledger = open(&db, client, 0);
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let sent = sb.request_count();
+    let e = ledger.submit(req("T-LK", "R-LK", 10, 1_000)).unwrap_err();
+    assert!(
+        matches!(&e, RefundError::Store { retryable: true, reason } if reason.contains("locked")),
+        "{e:?}"
+    );
+    assert_eq!(sb.request_count(), sent, "nothing was sent");
+    holder.execute_batch("ROLLBACK").unwrap();
+    let e = ledger.submit(req("T-LK", "R-LK", 10, 1_000)).unwrap();
+    assert_eq!(e.status, Some(RefundStatus::Processing));
+    assert_eq!(sb.refund_count("T-LK".into()), 1);
+}

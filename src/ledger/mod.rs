@@ -18,7 +18,10 @@
 //! settled with the SAME `out_refund_no` (WeChat Pay refunds once per number); a status only
 //! moves forward (a late `ABNORMAL` never undoes `SUCCESS`); a notification delivered again
 //! (same `id`) changes nothing; one event per status change, with a strictly increasing `seq`.
-//! This first version stores in SQLite (one host, several processes: WAL and a busy timeout).
+//! Stores: SQLite (one host, several processes: WAL and a busy timeout) and PostgreSQL (several
+//! hosts: row locks, leases taken with `FOR UPDATE SKIP LOCKED`, events in commit order), one
+//! implementation over a small SQL seam (`store.rs`). A refund is sent or queried by one worker
+//! at a time (a lease with expiry: a dead worker's refunds are taken over).
 
 mod postgres;
 mod sqlite;

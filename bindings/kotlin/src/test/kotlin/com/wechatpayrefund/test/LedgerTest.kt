@@ -80,8 +80,9 @@ class LedgerTest(private val sandbox: Sandbox, private val client: RefundClient)
         assertTrue(RefundStatus.ABNORMAL in evs.filter { it.outRefundNo == r2 }.map { it.status })
         assertEquals(emptyList<Any>(), ledger.events(after = evs.last().seq))
 
-        ledger.close()
+        ledger.closeDatabase()
         assertThrows<RefundException.Store> { ledger.get(r1) }
+        ledger.close()
         val again = open()
         assertEquals(RefundStatus.SUCCESS, again.get(r1)!!.status)
         assertNull(again.get("R404"))
