@@ -11,6 +11,8 @@ use crate::config::ClientConfig;
 use crate::crypto;
 use crate::error::TransportErrorKind;
 use crate::error::{RefundError, Result};
+use crate::events;
+use crate::metrics::{Metrics, Stats};
 use crate::notify::ReplayGuard;
 use crate::ratelimit::RateLimiter;
 use crate::refund::model::{
@@ -54,7 +56,22 @@ pub struct RefundClient {
     pub(crate) clock: Arc<dyn Clock>,
     limiter: Option<Arc<RateLimiter>>,
     replay_guard: Option<ReplayGuard>,
+    metrics: Arc<Metrics>,
 }
+
+/// The operations counted in [`RefundClient::stats`], in `Metrics` order.
+const OPERATIONS: &[&str] = &[
+    "create_refund",
+    "query_refund",
+    "apply_abnormal_refund",
+    "parse_notification",
+    "refresh_platform_certificates",
+];
+const CREATE_REFUND: usize = 0;
+const QUERY_REFUND: usize = 1;
+const APPLY_ABNORMAL_REFUND: usize = 2;
+const PARSE_NOTIFICATION: usize = 3;
+const REFRESH_PLATFORM_CERTIFICATES: usize = 4;
 
 impl fmt::Debug for RefundClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -87,6 +104,34 @@ impl RefundClient {
             clock,
             limiter,
             replay_guard,
+            metrics: Arc::new(Metrics::new("wechatpay_refund", OPERATIONS)),
+        }
+    }
+
+    /// Run one public call inside its span (`operation`, `out_refund_no`) and count it.
+    fn observed<T>(
+        &self,
+        op: usize,
+        out_refund_no: Option<&str>,
+        call: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let span = events::call_span(OPERATIONS[op], out_refund_no);
+        let _entered = span.enter();
+        let started = Instant::now();
+        let result = call();
+        self.metrics.call(op, started.elapsed(), &result);
+        result
+    }
+
+    /// Count and report a verification failure of a response or notification.
+    fn verify_failed(&self, err: &RefundError, source: &str, serial: Option<&str>) {
+        if let Some(what) = events::verify_failure(err) {
+            self.metrics.verification_failure();
+            let serial = match err {
+                RefundError::UnknownSerial { serial, .. } => Some(serial.as_str()),
+                _ => serial,
+            };
+            events::verify_failed(what, serial, source, err.request_id());
         }
     }
 
@@ -125,6 +170,7 @@ impl RefundClient {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                events::deadline_exceeded(false, o.deadline_ms, attempt);
                 return Err(deadline_exceeded(
                     self.config.options.deadline_ms,
                     attempt,
@@ -140,6 +186,7 @@ impl RefundClient {
             }
             if let Some(l) = &self.limiter {
                 if !l.acquire_within(left.as_millis() as u64) {
+                    events::deadline_exceeded(false, o.deadline_ms, attempt - 1);
                     return Err(deadline_exceeded(
                         self.config.options.deadline_ms,
                         attempt - 1,
@@ -149,10 +196,24 @@ impl RefundClient {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             this.timeout_ms = Some((left.as_millis() as u64).max(1));
-            let outcome = self
-                .transport
-                .send(this)
-                .and_then(|resp| self.verified(&resp, &parse));
+            let (method, url) = (this.method.clone(), this.url.clone());
+            let sent_at = Instant::now();
+            let sent = self.transport.send(this);
+            self.metrics.attempt();
+            events::http_attempt(
+                false,
+                &method,
+                &url,
+                &sent,
+                attempt,
+                sent_at.elapsed().as_millis() as u64,
+                on_backup,
+            );
+            let outcome = sent.and_then(|resp| {
+                self.verified(&resp, &parse).inspect_err(|e| {
+                    self.verify_failed(e, "response", resp.header("Wechatpay-Serial"))
+                })
+            });
             if let (Some(l), Err(RefundError::Api { .. } | RefundError::Transport { .. })) =
                 (&self.limiter, &outcome)
             {
@@ -174,6 +235,7 @@ impl RefundClient {
                 }
             ) && Instant::now() + Duration::from_millis(5) >= deadline
             {
+                events::deadline_exceeded(false, o.deadline_ms, attempt);
                 return Err(deadline_exceeded(
                     self.config.options.deadline_ms,
                     attempt,
@@ -194,6 +256,8 @@ impl RefundClient {
             if backoff >= deadline.saturating_duration_since(Instant::now()) {
                 return Err(err);
             }
+            self.metrics.retry();
+            events::http_retry(false, &err, backoff.as_millis() as u64, attempt + 1);
             std::thread::sleep(backoff);
             if failover && self.config.backup_base_url.is_some() {
                 on_backup = !on_backup;
@@ -280,11 +344,23 @@ impl RefundClient {
         let max_wait = Duration::from_millis(config.options.deadline_ms);
         match config.refresher.begin(&need, satisfied, max_wait) {
             Decision::Satisfied => Ok(()),
-            Decision::Refused(why) => Err(unavailable(format!("no certificate download: {why}"))),
+            Decision::Refused(why) => {
+                events::certificates_refresh(need.reason(), need.serial(), "refused");
+                Err(unavailable(format!("no certificate download: {why}")))
+            }
             Decision::Download(started) => {
                 // Finished on every exit: dropped unfinished (a panic), it records a failure.
                 let ticket = config.refresher.ticket(started);
-                let outcome = self.download_certificates();
+                let outcome = self.download_certificates(need.reason());
+                events::certificates_refresh(
+                    need.reason(),
+                    need.serial(),
+                    if outcome.is_ok() {
+                        "downloaded"
+                    } else {
+                        "failed"
+                    },
+                );
                 let record = match &outcome {
                     Ok((serials, _)) => Ok((serials.clone(), self.clock.now_unix())),
                     Err(e) => Err(e.to_string()),
@@ -308,19 +384,45 @@ impl RefundClient {
     /// One verified download; its certificates replace those of the previous download (the
     /// configured ones stay). The serials it held, and the listed ones it left out.
     #[allow(clippy::type_complexity)]
-    fn download_certificates(&self) -> Result<(HashSet<String>, Vec<(String, String)>)> {
+    fn download_certificates(
+        &self,
+        reason: &str,
+    ) -> Result<(HashSet<String>, Vec<(String, String)>)> {
         let (ts, nonce) = self.now_and_nonce();
         let mut req = certificates::build_download_request(&self.config, ts, &nonce)?;
         req.timeout_ms = Some(self.config.options.deadline_ms);
-        let resp = self.transport.send(req)?;
-        let now = self.clock.now_unix();
-        let download =
-            certificates::parse_download(&self.config, &self.config.keys.ring(), &resp, now)?;
-        let serials = download
-            .certificates
-            .iter()
-            .filter_map(|d| normalize_serial(&d.certificate.serial_hex))
-            .collect();
+        let path = events::path_of(&req.url).to_string();
+        let started = Instant::now();
+        let sent = self.transport.send(req);
+        let parsed = sent.as_ref().map_err(Clone::clone).and_then(|resp| {
+            let now = self.clock.now_unix();
+            certificates::parse_download(&self.config, &self.config.keys.ring(), resp, now)
+                .inspect_err(|e| {
+                    self.verify_failed(e, "certificates", resp.header("Wechatpay-Serial"))
+                })
+        });
+        let serials: Vec<String> = match &parsed {
+            Ok(d) => d
+                .certificates
+                .iter()
+                .filter_map(|d| normalize_serial(&d.certificate.serial_hex))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        self.metrics.certificate_download(parsed.is_ok());
+        let error = parsed.as_ref().err().map(events::error_reason);
+        events::certificates_download(
+            &path,
+            sent.as_ref().ok().map(|r| r.status),
+            sent.as_ref().ok().and_then(events::request_id_of),
+            started.elapsed().as_millis() as u64,
+            &serials,
+            if parsed.is_ok() { "ok" } else { "failed" },
+            error.as_deref(),
+            reason,
+        );
+        let download = parsed?;
+        let serials = serials.into_iter().collect();
         self.config.keys.update(|ring| {
             ring.replace_downloaded(
                 download
@@ -357,6 +459,7 @@ impl RefundClient {
             clock: self.clock.clone(),
             limiter: self.limiter.clone(),
             replay_guard: None,
+            metrics: self.metrics.clone(),
         };
         let _ = std::thread::Builder::new()
             .name("wechatpay-certificates".into())
@@ -455,12 +558,21 @@ impl RefundClient {
     /// Safe to call again with the same request after any error: WeChat Pay refunds once per
     /// `out_refund_no`.
     pub fn create_refund(&self, request: CreateRefundRequest) -> Result<Refund> {
-        self.ensure_certificates()?;
-        let (ts, nonce) = self.now_and_nonce();
-        let req = request::build_create_refund(&self.config, &request, ts, &nonce)?;
-        self.execute(req, |resp, now| {
-            response::parse_refund_response(&self.config, resp, now)
+        self.observed(CREATE_REFUND, Some(&request.out_refund_no), || {
+            self.ensure_certificates()?;
+            let (ts, nonce) = self.now_and_nonce();
+            let req = request::build_create_refund(&self.config, &request, ts, &nonce)?;
+            self.execute(req, |resp, now| {
+                response::parse_refund_response(&self.config, resp, now)
+            })
         })
+    }
+
+    /// The counters of this client since it was created: calls by operation and outcome,
+    /// attempts, retries, certificate downloads, verification failures, call latency
+    /// (`stats().to_prometheus()` for a metrics endpoint).
+    pub fn stats(&self) -> Stats {
+        self.metrics.snapshot()
     }
 
     /// Resolve an `ABNORMAL` refund: to the user's bank card or the merchant's account.
@@ -470,15 +582,18 @@ impl RefundClient {
     /// (this copy; a copy the caller keeps, or a string of another language, is not).
     pub fn apply_abnormal_refund(&self, mut request: AbnormalRefundRequest) -> Result<Refund> {
         use zeroize::Zeroize;
-        let built = self.ensure_certificates().and_then(|()| {
-            let (ts, nonce) = self.now_and_nonce();
-            request::build_apply_abnormal_refund(&self.config, &request, ts, &nonce)
-        });
-        request.bank_account.zeroize();
-        request.real_name.zeroize();
-        let req = built?;
-        self.execute(req, |resp, now| {
-            response::parse_refund_response(&self.config, resp, now)
+        let out_refund_no = request.out_refund_no.clone();
+        self.observed(APPLY_ABNORMAL_REFUND, Some(&out_refund_no), || {
+            let built = self.ensure_certificates().and_then(|()| {
+                let (ts, nonce) = self.now_and_nonce();
+                request::build_apply_abnormal_refund(&self.config, &request, ts, &nonce)
+            });
+            request.bank_account.zeroize();
+            request.real_name.zeroize();
+            let req = built?;
+            self.execute(req, |resp, now| {
+                response::parse_refund_response(&self.config, resp, now)
+            })
         })
     }
 
@@ -492,8 +607,10 @@ impl RefundClient {
                  (download_platform_certificates is off)",
             ));
         }
-        self.refresh_certificates(Need::Explicit)?;
-        Ok(self.config.platform_certificates())
+        self.observed(REFRESH_PLATFORM_CERTIFICATES, None, || {
+            self.refresh_certificates(Need::Explicit)?;
+            Ok(self.config.platform_certificates())
+        })
     }
 
     /// Verify, decrypt and parse a refund notification from the raw request headers (any case,
@@ -504,21 +621,34 @@ impl RefundClient {
         headers: HashMap<String, String>,
         body: Vec<u8>,
     ) -> Result<RefundNotification> {
-        self.ensure_certificates_for(Need::NotifiedFirstUse)?;
-        let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        // The very function the sans-IO `parse_notification_at` calls (merchant check included).
-        let parse = |now: i64| {
-            crate::sansio::parse_notification_parts(&self.config, pairs.clone(), &body, now)
-        };
-        // A new platform certificate: refresh (single-flight, rate-limited, never waiting: anyone
-        // can POST a forged notification) and verify the same bytes again.
-        let mut note = self.reverified(Need::NotifiedSerial, parse)?;
-        if let Some(guard) = &self.replay_guard {
-            // Only verified notifications reach the guard: unverified ones cannot fill it.
-            let h = crate::verify::SignatureHeaders::from_pairs(pairs)?;
-            note.seen_before = guard.admit(&note.id, h.nonce.as_deref().unwrap_or_default());
-        }
-        Ok(note)
+        self.observed(PARSE_NOTIFICATION, None, || {
+            self.ensure_certificates_for(Need::NotifiedFirstUse)?;
+            let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            // The very function the sans-IO `parse_notification_at` calls (merchant check included).
+            let parse = |now: i64| {
+                crate::sansio::parse_notification_parts(&self.config, pairs.clone(), &body, now)
+            };
+            // A new platform certificate: refresh (single-flight, rate-limited, never waiting:
+            // anyone can POST a forged notification) and verify the same bytes again.
+            let mut note = self
+                .reverified(Need::NotifiedSerial, parse)
+                .inspect_err(|e| {
+                    let serial = headers
+                        .iter()
+                        .find(|(k, _)| {
+                            let k = k.strip_prefix("HTTP_").unwrap_or(k).replace('_', "-");
+                            k.eq_ignore_ascii_case("Wechatpay-Serial")
+                        })
+                        .map(|(_, v)| v.as_str());
+                    self.verify_failed(e, "notification", serial)
+                })?;
+            if let Some(guard) = &self.replay_guard {
+                // Only verified notifications reach the guard: unverified ones cannot fill it.
+                let h = crate::verify::SignatureHeaders::from_pairs(pairs)?;
+                note.seen_before = guard.admit(&note.id, h.nonce.as_deref().unwrap_or_default());
+            }
+            Ok(note)
+        })
     }
 }
 
@@ -527,17 +657,19 @@ impl RefundClient {
     /// Query a refund by `out_refund_no` (`sub_mchid` in service-provider mode).
     #[ffi(method(default(sub_mchid = None)))]
     pub fn query_refund(&self, out_refund_no: String, sub_mchid: Option<String>) -> Result<Refund> {
-        self.ensure_certificates()?;
-        let (ts, nonce) = self.now_and_nonce();
-        let req = request::build_query_refund(
-            &self.config,
-            &out_refund_no,
-            sub_mchid.as_deref(),
-            ts,
-            &nonce,
-        )?;
-        self.execute(req, |resp, now| {
-            response::parse_refund_response(&self.config, resp, now)
+        self.observed(QUERY_REFUND, Some(&out_refund_no), || {
+            self.ensure_certificates()?;
+            let (ts, nonce) = self.now_and_nonce();
+            let req = request::build_query_refund(
+                &self.config,
+                &out_refund_no,
+                sub_mchid.as_deref(),
+                ts,
+                &nonce,
+            )?;
+            self.execute(req, |resp, now| {
+                response::parse_refund_response(&self.config, resp, now)
+            })
         })
     }
 }

@@ -66,12 +66,14 @@ pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod events;
 #[cfg(any(feature = "python", feature = "jvm"))]
 mod ffi_handle;
 #[cfg(feature = "jvm")]
 mod jvm;
 #[cfg(feature = "ledger")]
 pub mod ledger;
+pub mod metrics;
 pub mod notify;
 #[cfg(feature = "python")]
 mod python;
@@ -96,6 +98,12 @@ pub use config::{
 };
 pub use crypto::CryptoBackend;
 pub use error::{RefundError, Result, TransportErrorKind};
+#[cfg(feature = "ffi")]
+pub use events::{
+    clear_event_listener, event_level, set_event_level, set_event_listener, Event, EventField,
+    EventLevel, EventListener, EventValue,
+};
+pub use metrics::{stats_to_prometheus, CallCount, LatencyBucket, Stats};
 pub use notify::{
     check_notification, notification_ack_failure, notification_ack_success, ExpectedRefund,
     NotificationAck, ReplayGuard,

@@ -112,6 +112,9 @@ impl RateLimiter {
                 {
                     None => {
                         w.sent.push_back(now);
+                        if now > started {
+                            crate::events::ratelimit_wait(now - started);
+                        }
                         return true;
                     }
                     Some(ms) => ms.max(1),

@@ -160,6 +160,16 @@ pub(crate) enum Need {
 }
 
 impl Need {
+    /// Why a download is wanted, as events name it.
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            Need::FirstUse | Need::NotifiedFirstUse => "first_use",
+            Need::Serial(_) | Need::NotifiedSerial(_) => "unknown_serial",
+            Need::Freshness => "freshness",
+            Need::Explicit => "explicit",
+        }
+    }
+
     pub(crate) fn serial(&self) -> Option<&str> {
         match self {
             Need::Serial(s) | Need::NotifiedSerial(s) => Some(s),

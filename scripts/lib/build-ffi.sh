@@ -52,6 +52,9 @@ has_ffi_exports() { grep -qa 'uniffi_wechatpay_refund_checksum_' "$1"; }
 is_python_build() { grep -qa 'PyInit__speedups' "$1"; }
 
 cd "$REPO"
+# Cargo's output folder: CARGO_TARGET_DIR when set (relative to the repo, as cargo reads it here).
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$REPO/$TARGET_DIR" ;; esac
 mkdir -p "$LIB_DIR"
 LIB_DIR="$(cd "$LIB_DIR" && pwd -P)"
 COPY="$LIB_DIR/$LIB_NAME"
@@ -62,14 +65,14 @@ for attempt in 1 2; do
     cargo build --release --features jvm >&2 || die "cargo build --release --features jvm failed"
     say "  built in $(since "$t0")"
     # Copy through a temporary name: a process may have the previous copy mapped.
-    cp -f "target/release/$LIB_NAME" "$COPY.tmp"
+    cp -f "$TARGET_DIR/release/$LIB_NAME" "$COPY.tmp"
     mv -f "$COPY.tmp" "$COPY"
     if has_ffi_exports "$COPY" && ! is_python_build "$COPY"; then
         break
     fi
     # Another cargo build (without the ffi feature, or the wheel's with "python") replaced the
     # file between our build and copy.
-    [ "$attempt" -eq 1 ] || die "target/release/$LIB_NAME is not a plain ffi build even after a rebuild"
+    [ "$attempt" -eq 1 ] || die "$TARGET_DIR/release/$LIB_NAME is not a plain ffi build even after a rebuild"
     say "the .so was rewritten by another build with other features; building again"
 done
 
@@ -78,7 +81,7 @@ say "cargo build --features uniffi-cli --bin uniffi-bindgen ..."
 cargo build --features uniffi-cli --bin uniffi-bindgen >&2 ||
     die "cargo build --features uniffi-cli --bin uniffi-bindgen failed"
 say "  built in $(since "$t0")"
-BINDGEN="$REPO/target/debug/uniffi-bindgen"
+BINDGEN="$TARGET_DIR/debug/uniffi-bindgen"
 [ -x "$BINDGEN" ] || die "$BINDGEN is missing after the build"
 
 if [ -n "$LANGUAGE" ]; then

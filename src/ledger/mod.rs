@@ -464,11 +464,19 @@ impl RefundLedger {
         }
     }
 
-    /// Record a status, and tell who listens when it moved.
+    /// Record a status, and tell who listens when it moved (`ledger.transition`).
     fn apply(&self, report: &Report<'_>) -> Result<(LedgerEntry, bool)> {
         let now = self.now();
         let next = |polls: u32| now + self.options.after(polls);
         let (entry, from) = self.with_store(|s| s.apply(report, now, &next))?;
+        if let Some(from) = &from {
+            crate::events::ledger_transition(
+                report.out_refund_no,
+                from.as_ref().map(|s| s.as_str()),
+                report.status.as_str(),
+                report.source.as_str(),
+            );
+        }
         Ok((entry, from.is_some()))
     }
 

@@ -6,6 +6,8 @@ use super::model::*;
 use super::{notify, request, response};
 use crate::crypto;
 use crate::error::{RefundError, Result};
+use crate::events;
+use crate::metrics::{Metrics, Stats};
 use crate::ratelimit::RateLimiter;
 use crate::transport::{HttpRequest, HttpResponse, HttpTransport};
 use std::fmt;
@@ -24,7 +26,11 @@ pub struct V2RefundClient {
     /// WeChat Pay's limits (`options.rate_limit`): 150 requests/s, 6 failing/s, and a minute's
     /// hold after `INVALID_REQ_TOO_MUCH`.
     limiter: Option<Arc<RateLimiter>>,
+    metrics: Metrics,
 }
+
+/// The operations counted in [`V2RefundClient::stats`], in `Metrics` order.
+const OPERATIONS: &[&str] = &["refund", "refund_query", "parse_refund_notification"];
 
 impl fmt::Debug for V2RefundClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -57,7 +63,23 @@ impl V2RefundClient {
             cert_transport,
             transport,
             limiter,
+            metrics: Metrics::new("wechatpay_refund_v2", OPERATIONS),
         }
+    }
+
+    /// Run one public call inside its span and count it (operation number `op`).
+    fn observed<T>(
+        &self,
+        op: usize,
+        out_refund_no: Option<&str>,
+        call: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let span = events::call_span(OPERATIONS[op], out_refund_no);
+        let _entered = span.enter();
+        let started = Instant::now();
+        let result = call();
+        self.metrics.call(op, started.elapsed(), &result);
+        result
     }
 
     /// Use this rate limiter (one shared by several clients of the same merchant, or one
@@ -95,6 +117,7 @@ impl V2RefundClient {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                events::deadline_exceeded(true, o.deadline_ms, attempt);
                 return Err(crate::client::deadline_exceeded(
                     self.config.options.deadline_ms,
                     attempt,
@@ -110,6 +133,7 @@ impl V2RefundClient {
             }
             if let Some(l) = &self.limiter {
                 if !l.acquire_within(left.as_millis() as u64) {
+                    events::deadline_exceeded(true, o.deadline_ms, attempt - 1);
                     return Err(crate::client::deadline_exceeded(
                         self.config.options.deadline_ms,
                         attempt - 1,
@@ -119,7 +143,20 @@ impl V2RefundClient {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             this.timeout_ms = Some((left.as_millis() as u64).max(1));
-            let err = match transport.send(this).and_then(|r| parse(&r)) {
+            let (method, url) = (this.method.clone(), this.url.clone());
+            let sent_at = Instant::now();
+            let sent = transport.send(this);
+            self.metrics.attempt();
+            events::http_attempt(
+                true,
+                &method,
+                &url,
+                &sent,
+                attempt,
+                sent_at.elapsed().as_millis() as u64,
+                on_backup,
+            );
+            let err = match sent.and_then(|r| parse(&r)) {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
@@ -160,6 +197,8 @@ impl V2RefundClient {
             if backoff >= deadline.saturating_duration_since(Instant::now()) {
                 return Err(err);
             }
+            self.metrics.retry();
+            events::http_retry(true, &err, backoff.as_millis() as u64, attempt + 1);
             std::thread::sleep(backoff);
             if failover && self.config.backup_base_url.is_some() {
                 on_backup = !on_backup;
@@ -217,7 +256,39 @@ impl V2RefundClient {
     /// it with `refund_query` or the notification. Safe to call again with the same request
     /// after any error: WeChat Pay refunds once per `out_refund_no`.
     pub fn refund(&self, request: V2RefundRequest) -> Result<V2Refund> {
-        let req = request::build_refund(&self.config, &request, &Self::nonce())?;
+        self.observed(0, Some(&request.out_refund_no), || {
+            self.refund_now(&request)
+        })
+    }
+
+    /// Query refunds (`/pay/refundquery`) by one of the four ids.
+    pub fn refund_query(&self, query: V2RefundQuery) -> Result<V2RefundQueryResult> {
+        self.observed(1, query.out_refund_no.as_deref(), || {
+            let req = request::build_refund_query(&self.config, &query, &Self::nonce())?;
+            self.execute(self.transport.as_ref(), req, |r| {
+                response::parse_refund_query_response_for(&self.config, &query, r)
+            })
+        })
+    }
+
+    /// Decrypt and parse a refund notification from the raw body bytes POSTed to
+    /// `notify_url`. Answer with `v2_notification_ack_success()` once handled.
+    pub fn parse_refund_notification(&self, body: Vec<u8>) -> Result<V2RefundNotification> {
+        self.observed(2, None, || {
+            notify::parse_refund_notification_for(&self.config, &body)
+        })
+    }
+
+    /// The counters of this client since it was created (`stats().to_prometheus()`, metric
+    /// names `wechatpay_refund_v2_…`).
+    pub fn stats(&self) -> Stats {
+        self.metrics.snapshot()
+    }
+}
+
+impl V2RefundClient {
+    fn refund_now(&self, request: &V2RefundRequest) -> Result<V2Refund> {
+        let req = request::build_refund(&self.config, request, &Self::nonce())?;
         // Plain http (a local test server) has no TLS to present a certificate in.
         let plain_http = self.config.base_url.starts_with("http://");
         let Some(t) = self
@@ -231,21 +302,7 @@ impl V2RefundClient {
             ));
         };
         self.execute(t.as_ref(), req, |r| {
-            response::parse_refund_response_for(&self.config, &request, r)
+            response::parse_refund_response_for(&self.config, request, r)
         })
-    }
-
-    /// Query refunds (`/pay/refundquery`) by one of the four ids.
-    pub fn refund_query(&self, query: V2RefundQuery) -> Result<V2RefundQueryResult> {
-        let req = request::build_refund_query(&self.config, &query, &Self::nonce())?;
-        self.execute(self.transport.as_ref(), req, |r| {
-            response::parse_refund_query_response_for(&self.config, &query, r)
-        })
-    }
-
-    /// Decrypt and parse a refund notification from the raw body bytes POSTed to
-    /// `notify_url`. Answer with `v2_notification_ack_success()` once handled.
-    pub fn parse_refund_notification(&self, body: Vec<u8>) -> Result<V2RefundNotification> {
-        notify::parse_refund_notification_for(&self.config, &body)
     }
 }

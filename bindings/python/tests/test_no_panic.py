@@ -54,6 +54,16 @@ class HostileTransport(G.HttpTransport):
                               body=b"{" * 3000)
 
 
+class HostileListener(G.EventListener):
+    """A foreign event listener that fails."""
+
+    def on_event(self, event):
+        raise RuntimeError("listener broken")
+
+
+FLOATS = [0.0, -1.0, float("nan"), float("inf"), 1e308]
+
+
 def values(tp, objects, depth=0):
     """A few hostile values of the annotated type `tp`."""
     if isinstance(tp, typing.ForwardRef):
@@ -78,6 +88,8 @@ def values(tp, objects, depth=0):
         return STRINGS
     if tp is bool:
         return [True, False]
+    if tp is float:
+        return FLOATS
     if tp is int:
         return INTS
     if tp is bytes:
@@ -91,6 +103,8 @@ def values(tp, objects, depth=0):
         return [G.SandboxFault.SYSTEM_ERROR(), G.SandboxFault.DELAY(millis=1)]
     if tp is G.Signer:
         return [HostileSigner(0), HostileSigner(3)]
+    if tp is G.EventListener:
+        return [HostileListener()]
     if tp is G.HttpTransport:
         return [HostileTransport(0), HostileTransport(1), HostileTransport(2)]
     if tp in objects:
@@ -174,5 +188,9 @@ def test_every_export_is_driven():
 def test_hostile_input_never_panics(name, objects):
     get = dict(exported())[name]
     fn = get(objects)
-    for kwargs in combos(fn, objects):
-        call(fn, kwargs)
+    try:
+        for kwargs in combos(fn, objects):
+            call(fn, kwargs)
+    finally:
+        if name in ("set_event_listener", "clear_event_listener", "set_event_level"):
+            wr._logging.register()  # the package's logging bridge again, for the tests after

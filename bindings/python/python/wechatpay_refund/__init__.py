@@ -244,3 +244,16 @@ else:
 #: True when the compiled accelerator serves the hot calls, False when the generated
 #: pure-Python marshalling does (see the module docstring).
 SPEEDUPS = _speedups is not None
+
+# Logging: the library's events on the `wechatpay_refund` logger (a NullHandler by default).
+from . import _logging  # noqa: E402
+
+_logging.install(_generated)
+
+
+def _to_prometheus(self: "Stats") -> str:
+    """The snapshot in the Prometheus text format, for a metrics endpoint."""
+    return _generated.stats_to_prometheus(self)
+
+
+_generated.Stats.to_prometheus = _to_prometheus
