@@ -61,6 +61,7 @@ macro_rules! ffi_export {
     };
 }
 
+pub mod bill;
 pub mod certificates;
 pub mod client;
 pub mod config;
