@@ -77,6 +77,8 @@ pub mod notify;
 #[cfg(feature = "python")]
 mod python;
 pub mod ratelimit;
+#[cfg(feature = "ledger")]
+pub mod reconcile;
 pub mod refund;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -3,6 +3,8 @@
 //! downloaded through real sockets — checked back by the independent parser
 //! (tests/vectors/check_bill_vectors.py, standard library only).
 
+#![allow(clippy::result_large_err)]
+
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use wechatpay_refund::bill::{open_bill_file, parse_bill, Bill, BillRow, BillSummary};
