@@ -71,7 +71,7 @@ fn yesterday_with_refunds() -> (Arc<Sandbox>, Arc<RefundClient>, String) {
 #[test]
 fn yesterdays_bill_lists_the_payments_and_refunds_with_exact_fen() {
     let (_sb, client, day) = yesterday_with_refunds();
-    let bill = client.download_bill(&TradeBillRequest::new(&day)).unwrap();
+    let bill = client.download_bill(TradeBillRequest::new(&day)).unwrap();
     assert_eq!(bill.columns.len(), 27);
     assert_eq!(bill.rows.len(), 4);
     let refunds: Vec<_> = bill.refunds().collect();
@@ -110,15 +110,15 @@ fn a_gzip_bill_is_checked_over_its_compressed_bytes_and_parses_the_same() {
     let plain_path = dir.join("plain.csv").to_string_lossy().into_owned();
     let gz_path = dir.join("bill.csv.gz").to_string_lossy().into_owned();
     let plain = client
-        .download_bill_to(&TradeBillRequest::new(&day), &plain_path)
+        .download_bill_to(TradeBillRequest::new(&day), plain_path.clone())
         .unwrap();
     let gz = client
         .download_bill_to(
-            &TradeBillRequest {
+            TradeBillRequest {
                 gzip: true,
                 ..TradeBillRequest::new(&day)
             },
-            &gz_path,
+            gz_path.clone(),
         )
         .unwrap();
     assert!(!plain.gzip && gz.gzip);
@@ -143,7 +143,7 @@ fn a_gzip_bill_is_checked_over_its_compressed_bytes_and_parses_the_same() {
 fn bill_types_select_rows_and_columns() {
     let (_sb, client, day) = yesterday_with_refunds();
     let refund_only = client
-        .download_bill(&TradeBillRequest {
+        .download_bill(TradeBillRequest {
             bill_type: BillType::Refund,
             ..TradeBillRequest::new(&day)
         })
@@ -158,7 +158,7 @@ fn bill_types_select_rows_and_columns() {
         .unwrap();
     assert!(r1.refund_success_time.starts_with(&day));
     let paid = client
-        .download_bill(&TradeBillRequest {
+        .download_bill(TradeBillRequest {
             bill_type: BillType::Success,
             ..TradeBillRequest::new(&day)
         })
@@ -185,7 +185,9 @@ fn a_corrupted_bill_is_refused_and_nothing_is_left_or_parsed() {
             gzip,
             ..TradeBillRequest::new(&day)
         };
-        let e = client.download_bill_to(&req, &path).unwrap_err();
+        let e = client
+            .download_bill_to(req.clone(), path.clone())
+            .unwrap_err();
         match &e {
             RefundError::Signature { reason, .. } => {
                 assert!(reason.starts_with("bill digest mismatch"), "{reason}")
@@ -200,14 +202,14 @@ fn a_corrupted_bill_is_refused_and_nothing_is_left_or_parsed() {
         );
         let mut rows = 0;
         sb.corrupt_next_bills(1);
-        let e = client.for_each_bill_row(&req, |_| {
+        let e = client.for_each_bill_row(req.clone(), |_| {
             rows += 1;
             Ok(())
         });
         assert!(matches!(e, Err(RefundError::Signature { .. })));
         assert_eq!(rows, 0, "nothing parsed from a file that failed its digest");
         // The fault is used up: the next download is whole.
-        assert_eq!(client.download_bill(&req).unwrap().rows.len(), 4);
+        assert_eq!(client.download_bill(req.clone()).unwrap().rows.len(), 4);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -218,18 +220,18 @@ fn no_bill_yet_no_bill_at_all_and_bad_dates_are_typed() {
     let client = RefundClient::new(sb.client_config().unwrap()).unwrap();
     let now = sb.clock();
     let e = client
-        .trade_bill(&TradeBillRequest::new(cst_date(now)))
+        .trade_bill(TradeBillRequest::new(cst_date(now)))
         .unwrap_err();
     assert!(bill::is_statement_not_ready(&e), "{e}");
     assert!(!e.is_retryable());
     for date in [cst_date(now - 2 * 86_400), cst_date(now + 86_400)] {
-        let e = client.trade_bill(&TradeBillRequest::new(date)).unwrap_err();
+        let e = client.trade_bill(TradeBillRequest::new(date)).unwrap_err();
         assert!(bill::is_no_statement(&e), "{e}");
         assert!(matches!(&e, RefundError::Api { status: 400, .. }));
     }
     let before = sb.requests().len();
     for date in ["2026-02-30", "yesterday", "2026/12/01"] {
-        let e = client.trade_bill(&TradeBillRequest::new(date)).unwrap_err();
+        let e = client.trade_bill(TradeBillRequest::new(date)).unwrap_err();
         assert!(
             matches!(&e, RefundError::InvalidInput { field, .. } if field == "bill_date"),
             "{e}"
@@ -249,10 +251,10 @@ fn a_foreign_transport_returns_whole_bodies_and_the_digest_still_holds() {
         gzip: true,
         ..TradeBillRequest::new(&day)
     };
-    assert_eq!(client.download_bill(&req).unwrap().rows.len(), 4);
+    assert_eq!(client.download_bill(req.clone()).unwrap().rows.len(), 4);
     sb.corrupt_next_bills(1);
     assert!(matches!(
-        client.download_bill(&req),
+        client.download_bill(req.clone()),
         Err(RefundError::Signature { .. })
     ));
 }
@@ -260,7 +262,7 @@ fn a_foreign_transport_returns_whole_bodies_and_the_digest_still_holds() {
 #[test]
 fn the_file_answer_is_unsigned_and_its_request_is_signed() {
     let (sb, client, day) = yesterday_with_refunds();
-    let info = client.trade_bill(&TradeBillRequest::new(&day)).unwrap();
+    let info = client.trade_bill(TradeBillRequest::new(&day)).unwrap();
     assert_eq!(info.hash_type, "SHA1");
     assert!(info.download_url.starts_with(&sb.base_url()));
     let t = UreqTransport::new(Default::default());

@@ -171,7 +171,7 @@ fn the_sandbox_bills_parse_the_same_in_python() {
             gzip,
             ..TradeBillRequest::new(&day)
         };
-        let file = client.download_bill_to(&req, &path).unwrap();
+        let file = client.download_bill_to(req.clone(), path.clone()).unwrap();
         let mut reader = open_bill_file(&path).unwrap();
         let rows: Vec<BillRow> = (&mut reader).collect::<Result<_, _>>().unwrap();
         let b = Bill {

@@ -107,14 +107,15 @@ fn partial_path(path: &str) -> String {
     format!("{path}.{tag}.part")
 }
 
+#[cfg_attr(feature = "ffi", uniffi::export)]
 impl RefundClient {
     /// Ask for a day's trade bill (retries as every call); the verified answer says where the
     /// file is and what its SHA1 must be. `RefundError::Api` with code `NO_STATEMENT_EXIST` or
     /// `STATEMENT_CREATING` when there is none (yet).
-    pub fn trade_bill(&self, request: &TradeBillRequest) -> Result<BillDownloadInfo> {
+    pub fn trade_bill(&self, request: TradeBillRequest) -> Result<BillDownloadInfo> {
         self.ensure_certificates()?;
         let (ts, nonce) = self.now_and_nonce();
-        let req = build_trade_bill(&self.config, request, ts, &nonce)?;
+        let req = build_trade_bill(&self.config, &request, ts, &nonce)?;
         self.execute(req, |resp, now| {
             parse_trade_bill_response(&self.config, resp, now)
         })
@@ -123,7 +124,8 @@ impl RefundClient {
     /// Download the file `info` points to into `path` (the bytes exactly as downloaded),
     /// hashing while it streams; the file appears at `path` only when its SHA1 equals
     /// `info.hash_value` (else a `Signature` error, "bill digest mismatch", and no file).
-    pub fn download_bill_file(&self, info: &BillDownloadInfo, path: &str) -> Result<BillFile> {
+    pub fn download_bill_file(&self, info: BillDownloadInfo, path: String) -> Result<BillFile> {
+        let path = path.as_str();
         let (ts, nonce) = self.now_and_nonce();
         let req = build_bill_file_request(&self.config, &info.download_url, ts, &nonce)?;
         let part = partial_path(path);
@@ -172,52 +174,14 @@ impl RefundClient {
     }
 
     /// [`Self::trade_bill`] then [`Self::download_bill_file`]: the day's bill, checked, at `path`.
-    pub fn download_bill_to(&self, request: &TradeBillRequest, path: &str) -> Result<BillFile> {
+    pub fn download_bill_to(&self, request: TradeBillRequest, path: String) -> Result<BillFile> {
         let info = self.trade_bill(request)?;
-        self.download_bill_file(&info, path)
-    }
-
-    /// Download and check the day's bill into a temporary file, then hand a streaming reader
-    /// of it to `read`; the file is removed afterwards.
-    fn with_checked_bill<T>(
-        &self,
-        request: &TradeBillRequest,
-        read: impl FnOnce(&mut BillReader<Box<dyn std::io::BufRead>>) -> Result<T>,
-    ) -> Result<T> {
-        let path = std::env::temp_dir()
-            .join(format!(
-                "wechatpay-bill-{}-{}",
-                request.bill_date,
-                crate::crypto::random_string(12, b"abcdefghijklmnopqrstuvwxyz0123456789")
-            ))
-            .to_string_lossy()
-            .into_owned();
-        let file = self.download_bill_to(request, &path)?;
-        let outcome = open_bill_file(&file.path).and_then(|mut reader| read(&mut reader));
-        let _ = std::fs::remove_file(&file.path);
-        outcome
-    }
-
-    /// Download, check, then stream the rows to `each` (memory flat whatever the size: the
-    /// checked file is kept in the system temporary directory while it is read, then removed).
-    /// Returns the summary. An error from `each` stops the reading and is returned.
-    pub fn for_each_bill_row(
-        &self,
-        request: &TradeBillRequest,
-        mut each: impl FnMut(BillRow) -> Result<()>,
-    ) -> Result<Option<BillSummary>> {
-        self.with_checked_bill(request, |reader| {
-            while let Some(row) = reader.next_row()? {
-                each(row)?;
-            }
-            Ok(reader.summary().cloned())
-        })
+        self.download_bill_file(info, path)
     }
 
     /// Download, check and parse the day's bill into memory (for a large bill, prefer
-    /// [`Self::for_each_bill_row`] or [`Self::download_bill_to`] and `open_bill_file`, which
-    /// stream).
-    pub fn download_bill(&self, request: &TradeBillRequest) -> Result<Bill> {
+    /// `download_bill_to` and a streaming read of the file; in Rust, `for_each_bill_row`).
+    pub fn download_bill(&self, request: TradeBillRequest) -> Result<Bill> {
         self.with_checked_bill(request, |reader| {
             let mut rows = Vec::new();
             while let Some(row) = reader.next_row()? {
@@ -228,6 +192,45 @@ impl RefundClient {
                 rows,
                 summary: reader.summary().cloned(),
             })
+        })
+    }
+}
+
+impl RefundClient {
+    /// Download and check the day's bill into a temporary file, then hand a streaming reader
+    /// of it to `read`; the file is removed afterwards.
+    fn with_checked_bill<T>(
+        &self,
+        request: TradeBillRequest,
+        read: impl FnOnce(&mut BillReader<Box<dyn std::io::BufRead>>) -> Result<T>,
+    ) -> Result<T> {
+        let path = std::env::temp_dir()
+            .join(format!(
+                "wechatpay-bill-{}-{}",
+                request.bill_date,
+                crate::crypto::random_string(12, b"abcdefghijklmnopqrstuvwxyz0123456789")
+            ))
+            .to_string_lossy()
+            .into_owned();
+        let file = self.download_bill_to(request, path)?;
+        let outcome = open_bill_file(&file.path).and_then(|mut reader| read(&mut reader));
+        let _ = std::fs::remove_file(&file.path);
+        outcome
+    }
+
+    /// Download, check, then stream the rows to `each` (memory flat whatever the size: the
+    /// checked file is kept in the system temporary directory while it is read, then removed).
+    /// Returns the summary. An error from `each` stops the reading and is returned.
+    pub fn for_each_bill_row(
+        &self,
+        request: TradeBillRequest,
+        mut each: impl FnMut(BillRow) -> Result<()>,
+    ) -> Result<Option<BillSummary>> {
+        self.with_checked_bill(request, |reader| {
+            while let Some(row) = reader.next_row()? {
+                each(row)?;
+            }
+            Ok(reader.summary().cloned())
         })
     }
 }

@@ -56,8 +56,10 @@ pub struct TradeBillRequest {
     pub bill_type: BillType,
     /// Ask for the file gzip-compressed (`tar_type=GZIP`); the digest covers the compressed
     /// bytes, and the parser decompresses as it reads.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub gzip: bool,
     /// Service-provider mode: one sub-merchant's bill (none: every sub-merchant's).
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub sub_mchid: Option<String>,
 }
 

@@ -435,7 +435,7 @@ fn run(cli: Cli) -> Out<i32> {
                         if gzip { ".gz" } else { "" }
                     )
                 });
-            let file = env.client.download_bill_to(&req, &path)?;
+            let file = env.client.download_bill_to(req.clone(), path.clone())?;
             let mut reader = bill::open_bill_file(&file.path)?;
             let (mut rows, mut refunds) = (0u64, 0u64);
             while let Some(r) = reader.next_row()? {
@@ -1086,7 +1086,7 @@ fn reconcile_command(env: &Env, date: &str, report: Option<&Path>) -> Out<i32> {
     let mut refunds = Vec::new();
     match env
         .client
-        .for_each_bill_row(&TradeBillRequest::new(date), |row| {
+        .for_each_bill_row(TradeBillRequest::new(date), |row| {
             if row.is_refund() {
                 refunds.push(row);
             }
