@@ -1004,7 +1004,8 @@ impl Progress {
         }
         let mut d = self.done.lock().unwrap_or_else(|e| e.into_inner());
         d.0 += n;
-        let step = (self.total / 20).max(1);
+        // About ten lines per batch: every 10 % of the rows, and the last one.
+        let step = (self.total / 10).max(1);
         if d.0 == self.total || d.0 >= d.1 + step {
             d.1 = d.0;
             let secs = self.started.elapsed().as_secs_f64().max(0.001);
