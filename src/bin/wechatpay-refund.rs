@@ -845,11 +845,20 @@ fn batch(env: &Env, file: &Path, report: Option<&Path>, workers: usize, rate: f6
     let mut outcomes: Vec<Option<Outcome>> = Vec::new();
     let mut work: VecDeque<(usize, CreateRefundRequest)> = VecDeque::new();
     for (i, rec) in reader.records().enumerate() {
-        let line = i as u64 + 2;
+        // The file's own line number (blank lines and quoted line breaks counted).
+        let line = rec
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i as u64 + 2, |p| p.line());
+        // The row's out_refund_no, when it has one, names it in the report even if the row
+        // is refused.
+        let mut named = String::new();
         let parsed = rec.map_err(|e| format!("line {line}: {e}")).and_then(|r| {
+            if let Some(i) = headers.iter().position(|h| h.trim() == "out_refund_no") {
+                named = r.get(i).unwrap_or_default().trim().to_string();
+            }
             parse_row(&r, &headers, line)
-                .map_err(|e| (e, r))
-                .map_err(|(e, _)| e)
         });
         match parsed {
             Ok(req) => {
@@ -857,7 +866,7 @@ fn batch(env: &Env, file: &Path, report: Option<&Path>, workers: usize, rate: f6
                 work.push_back((outcomes.len() - 1, req));
             }
             Err(error) => outcomes.push(Some(Outcome {
-                out_refund_no: String::new(),
+                out_refund_no: named,
                 status: "INVALID".into(),
                 refund_id: String::new(),
                 error,
