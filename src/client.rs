@@ -25,8 +25,13 @@ use crate::trust::{Decision, Need};
 use crate::verify::{is_public_key_id, normalize_serial};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The longest a bill file's body may take to arrive (hundreds of MB on a slow link).
+#[cfg(feature = "ureq-transport")]
+const BILL_BODY_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// The source of "now" (unix seconds) for signing and for the ±300 s verification window.
 pub trait Clock: Send + Sync {
@@ -57,6 +62,10 @@ pub struct RefundClient {
     limiter: Option<Arc<RateLimiter>>,
     replay_guard: Option<ReplayGuard>,
     metrics: Arc<Metrics>,
+    /// The built-in transport again, for the bodies it streams (bill files); `None` for a
+    /// foreign transport, which returns whole bodies.
+    #[cfg(feature = "ureq-transport")]
+    streaming: Option<Arc<crate::transport::UreqTransport>>,
 }
 
 /// The operations counted in [`RefundClient::stats`], in `Metrics` order.
@@ -105,6 +114,8 @@ impl RefundClient {
             limiter,
             replay_guard,
             metrics: Arc::new(Metrics::new("wechatpay_refund", OPERATIONS)),
+            #[cfg(feature = "ureq-transport")]
+            streaming: None,
         }
     }
 
@@ -152,7 +163,7 @@ impl RefundClient {
     /// The deadline (`deadline_ms`) bounds the whole call: each attempt's timeouts are clipped
     /// to the time left (`HttpRequest::timeout_ms`), the rate limiter's wait is checked
     /// against it, and no backoff sleeps past it; running out is `Transport{DeadlineExceeded}`.
-    fn execute<T>(
+    pub(crate) fn execute<T>(
         &self,
         req: HttpRequest,
         parse: impl Fn(&HttpResponse, i64) -> Result<T>,
@@ -302,7 +313,7 @@ impl RefundClient {
     }
 
     /// Download the platform certificates on first need (nothing to verify with yet).
-    fn ensure_certificates(&self) -> Result<()> {
+    pub(crate) fn ensure_certificates(&self) -> Result<()> {
         self.ensure_certificates_for(Need::FirstUse)
     }
 
@@ -460,6 +471,8 @@ impl RefundClient {
             limiter: self.limiter.clone(),
             replay_guard: None,
             metrics: self.metrics.clone(),
+            #[cfg(feature = "ureq-transport")]
+            streaming: self.streaming.clone(),
         };
         let _ = std::thread::Builder::new()
             .name("wechatpay-certificates".into())
@@ -468,7 +481,85 @@ impl RefundClient {
             });
     }
 
-    fn now_and_nonce(&self) -> (i64, String) {
+    /// GET a file whose answer WeChat Pay does not sign (the bill file): its body goes to
+    /// `sink` as it arrives (the built-in transport streams it; a foreign transport hands it
+    /// over whole). A non-2xx answer is the usual typed error and writes nothing. One attempt:
+    /// the caller decides about trying again (a new download URL is needed after 30 s anyway).
+    pub(crate) fn fetch_into(
+        &self,
+        mut req: HttpRequest,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        // The body of a large bill takes longer than one API call's deadline.
+        req.timeout_ms = None;
+        let write_err = |e: std::io::Error| {
+            RefundError::transport(
+                TransportErrorKind::Other,
+                format!("cannot write the downloaded file: {e}"),
+            )
+        };
+        #[cfg(feature = "ureq-transport")]
+        if let Some(t) = &self.streaming {
+            return t.send_streaming(req, BILL_BODY_TIMEOUT, |status, headers, body| {
+                if !(200..300).contains(&status) {
+                    return Err(self.file_error(status, headers, body));
+                }
+                let mut buf = vec![0u8; 64 * 1024];
+                // Bounded: every turn reads at least one byte or ends.
+                loop {
+                    let n = match body.read(&mut buf) {
+                        Ok(0) => return Ok(()),
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            let kind = match e.kind() {
+                                std::io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
+                                _ => TransportErrorKind::Io,
+                            };
+                            return Err(RefundError::transport(
+                                kind,
+                                format!("the download broke off: {e}"),
+                            ));
+                        }
+                    };
+                    sink.write_all(&buf[..n]).map_err(write_err)?;
+                }
+            });
+        }
+        let resp = self.transport.send(req)?;
+        if !(200..300).contains(&resp.status) {
+            return Err(self.file_error(resp.status, &resp.headers, &mut resp.body.as_slice()));
+        }
+        sink.write_all(&resp.body).map_err(write_err)
+    }
+
+    /// The typed error of a non-2xx file answer (its first 64 KiB read).
+    fn file_error(
+        &self,
+        status: u16,
+        headers: &[crate::transport::HttpHeader],
+        body: &mut dyn std::io::Read,
+    ) -> RefundError {
+        let mut text = Vec::new();
+        let _ = body.take(64 * 1024).read_to_end(&mut text);
+        let pairs = headers.iter().map(|h| (h.name.as_str(), h.value.as_str()));
+        match response::verify_response_parts(
+            &self.config.keys.ring(),
+            status,
+            pairs,
+            &text,
+            self.clock.now_unix(),
+            u64::MAX,
+        ) {
+            Err(e) => e,
+            Ok(_) => RefundError::transport(
+                TransportErrorKind::Protocol,
+                format!("HTTP {status} for the file"),
+            ),
+        }
+    }
+
+    pub(crate) fn now_and_nonce(&self) -> (i64, String) {
         (self.clock.now_unix(), generate_nonce())
     }
 }
@@ -536,11 +627,10 @@ impl RefundClient {
             },
             &o.trust_roots_pem,
         )?;
-        Ok(Arc::new(Self::with_parts(
-            config,
-            Arc::new(transport),
-            Arc::new(SystemClock),
-        )))
+        let transport = Arc::new(transport);
+        let mut client = Self::with_parts(config, transport.clone(), Arc::new(SystemClock));
+        client.streaming = Some(transport);
+        Ok(Arc::new(client))
     }
 
     /// A client whose bytes travel through `transport` (OkHttp, URLSession, `requests`...).

@@ -61,6 +61,7 @@ macro_rules! ffi_export {
     };
 }
 
+pub mod bill;
 pub mod certificates;
 pub mod client;
 pub mod config;
@@ -78,6 +79,8 @@ pub mod notify;
 #[cfg(feature = "python")]
 mod python;
 pub mod ratelimit;
+#[cfg(feature = "ledger")]
+pub mod reconcile;
 pub mod refund;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

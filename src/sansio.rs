@@ -2,6 +2,7 @@
 //! Rust, Python, Kotlin and Swift): build a signed request, parse a response, verify a
 //! signature, parse a notification. Bring your own transport; inject the clock for tests.
 
+use crate::bill::{self, Bill, BillDownloadInfo, TradeBillRequest};
 use crate::config::{ApiV3Key, ClientConfig};
 use crate::error::Result;
 use crate::notify::{self, EncryptedResource};
@@ -148,6 +149,59 @@ pub fn parse_notification_at(
 ) -> Result<RefundNotification> {
     let pairs = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     parse_notification_parts(&config, pairs, &body, now)
+}
+
+/// Build the signed trade-bill request (`GET /v3/bill/tradebill?…`) at `timestamp` with `nonce`.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn build_trade_bill_request(
+    config: Arc<ClientConfig>,
+    request: TradeBillRequest,
+    timestamp: i64,
+    nonce: String,
+) -> Result<HttpRequest> {
+    bill::build_trade_bill(&config, &request, timestamp, &nonce)
+}
+
+/// Verify the trade-bill answer as of `now` and decode it (`hash_type`, `hash_value`,
+/// `download_url`); `NO_STATEMENT_EXIST` / `STATEMENT_CREATING` are `RefundError::Api`.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn parse_trade_bill_response(
+    config: Arc<ClientConfig>,
+    response: HttpResponse,
+    now: i64,
+) -> Result<BillDownloadInfo> {
+    bill::parse_trade_bill_response(&config, &response, now)
+}
+
+/// Build the signed GET of a bill file's `download_url` at `timestamp` with `nonce`. Its
+/// answer is NOT signed: check it with [`parse_bill_file`] (the SHA1 of the bytes).
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn build_bill_file_request(
+    config: Arc<ClientConfig>,
+    download_url: String,
+    timestamp: i64,
+    nonce: String,
+) -> Result<HttpRequest> {
+    bill::build_bill_file_request(&config, &download_url, timestamp, &nonce)
+}
+
+/// Check a downloaded bill file (the body exactly as received, gzip or not) against the
+/// `hash_value` of the trade-bill answer, then parse it. A mismatch is a `Signature` error
+/// ("bill digest mismatch") and nothing is parsed. Holds the bill in memory: for large bills
+/// use the client's `download_bill_to`, which streams.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn parse_bill_file(body: Vec<u8>, hash_value: String) -> Result<Bill> {
+    let mut h = crate::crypto::Sha1::new();
+    h.update(&body);
+    let sha1 = h.finish_hex();
+    if !sha1.eq_ignore_ascii_case(&hash_value) {
+        return Err(bill::download::digest_mismatch(
+            &hash_value,
+            &sha1,
+            body.len() as u64,
+        ));
+    }
+    bill::parse_bill(&body)
 }
 
 /// Decrypt an AEAD_AES_256_GCM resource (notification or certificate) with an API v3 key;

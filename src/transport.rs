@@ -392,8 +392,9 @@ fn classify(e: &ureq::Error) -> TransportErrorKind {
 }
 
 #[cfg(feature = "ureq-transport")]
-impl HttpTransport for UreqTransport {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+impl UreqTransport {
+    /// The ureq request of `request` (the caller's deadline applied).
+    fn prepare(&self, request: HttpRequest) -> Result<ureq::http::Request<Vec<u8>>> {
         let mut builder = ureq::http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str());
@@ -404,14 +405,49 @@ impl HttpTransport for UreqTransport {
             .body(request.body)
             .map_err(|e| RefundError::transport(TransportErrorKind::InvalidUrl, e.to_string()))?;
         // The caller's deadline caps this exchange as a whole (connect, send, receive).
-        let req = match request.timeout_ms {
+        Ok(match request.timeout_ms {
             Some(ms) => self
                 .agent
                 .configure_request(req)
                 .timeout_global(Some(std::time::Duration::from_millis(ms.max(1))))
                 .build(),
             None => req,
-        };
+        })
+    }
+
+    /// Send `request` and hand the answer's status, headers and body *stream* to `handle`
+    /// (no size cap; `body_timeout` bounds the body's arrival). For bodies too large to hold
+    /// in memory: the bill file. Not part of [`HttpTransport`] (a foreign transport returns
+    /// whole bodies).
+    pub fn send_streaming<T>(
+        &self,
+        request: HttpRequest,
+        body_timeout: std::time::Duration,
+        handle: impl FnOnce(u16, &[HttpHeader], &mut dyn std::io::Read) -> Result<T>,
+    ) -> Result<T> {
+        let req = self.prepare(request)?;
+        let req = self
+            .agent
+            .configure_request(req)
+            .timeout_recv_body(Some(body_timeout))
+            .build();
+        let fail = |e: ureq::Error| RefundError::transport(classify(&e), e.to_string());
+        let mut resp = self.agent.run(req).map_err(fail)?;
+        let status = resp.status().as_u16();
+        let headers: Vec<HttpHeader> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| HttpHeader::new(k.as_str(), String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        let mut body = resp.body_mut().with_config().limit(u64::MAX).reader();
+        handle(status, &headers, &mut body)
+    }
+}
+
+#[cfg(feature = "ureq-transport")]
+impl HttpTransport for UreqTransport {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let req = self.prepare(request)?;
         let fail = |e: ureq::Error| RefundError::transport(classify(&e), e.to_string());
         let mut resp = self.agent.run(req).map_err(fail)?;
         let status = resp.status().as_u16();

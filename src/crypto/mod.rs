@@ -412,6 +412,61 @@ pub fn aes_256_gcm_encrypt(
     }
 }
 
+/// Incremental SHA-1, for the bill file's digest (WeChat Pay's `hash_type: SHA1`: an integrity
+/// check of a download, never a signature). Fed chunk by chunk so that a file of any size is
+/// hashed in constant memory.
+pub struct Sha1 {
+    #[cfg(feature = "aws-lc")]
+    inner: aws_lc_rs::digest::Context,
+    #[cfg(all(not(feature = "aws-lc"), feature = "rustcrypto"))]
+    inner: sha1::Sha1,
+}
+
+impl Default for Sha1 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Sha1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sha1")
+    }
+}
+
+impl Sha1 {
+    /// An empty hash.
+    pub fn new() -> Self {
+        Self {
+            #[cfg(feature = "aws-lc")]
+            inner: aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY),
+            #[cfg(all(not(feature = "aws-lc"), feature = "rustcrypto"))]
+            inner: <sha1::Sha1 as sha1::Digest>::new(),
+        }
+    }
+
+    /// Feed bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        #[cfg(feature = "aws-lc")]
+        self.inner.update(data);
+        #[cfg(all(not(feature = "aws-lc"), feature = "rustcrypto"))]
+        sha1::Digest::update(&mut self.inner, data);
+    }
+
+    /// The digest as lowercase hex.
+    pub fn finish_hex(self) -> String {
+        #[cfg(feature = "aws-lc")]
+        let d = self.inner.finish();
+        #[cfg(feature = "aws-lc")]
+        let bytes: &[u8] = d.as_ref();
+        #[cfg(all(not(feature = "aws-lc"), feature = "rustcrypto"))]
+        let d = sha1::Digest::finalize(self.inner);
+        #[cfg(all(not(feature = "aws-lc"), feature = "rustcrypto"))]
+        let bytes: &[u8] = d.as_ref();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// Fill `buf` from the operating system CSPRNG.
 pub fn random_bytes(buf: &mut [u8]) {
     // The OS RNG failing is unrecoverable for a crypto library; getrandom documents it as

@@ -510,12 +510,6 @@ impl RefundLedger {
         })
         .map(|(entry, _)| entry)
     }
-
-    /// Entries changed in `[from, to)` (unix seconds), in the order of their last change: a
-    /// day's refunds for reconciliation against WeChat Pay's bill.
-    pub fn entries_updated_between(&self, from: i64, to: i64) -> Result<Vec<LedgerEntry>> {
-        self.with_store(|s| s.updated_between(from, to))
-    }
 }
 
 #[cfg_attr(feature = "ffi", uniffi::export)]
@@ -600,6 +594,13 @@ impl RefundLedger {
     /// The entries in `state`, oldest first.
     pub fn by_state(&self, state: LedgerState) -> Result<Vec<LedgerEntry>> {
         self.with_store(|s| s.by_state(state))
+    }
+
+    /// The refunds whose SUCCESS the ledger recorded in `[from, to)` (unix seconds), by
+    /// number: "our book's refunds of that day" for a reconciliation against WeChat Pay's bill
+    /// (`china_day_window(date)` gives a day's window).
+    pub fn succeeded_between(&self, from: i64, to: i64) -> Result<Vec<LedgerEntry>> {
+        self.with_store(|s| s.succeeded_between(from, to))
     }
 
     /// How many entries are in each state (the states with none are left out).

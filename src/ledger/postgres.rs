@@ -63,7 +63,8 @@ const MIGRATIONS: &[&str] = &[
     // 1 -> 2
     "ALTER TABLE entries ADD COLUMN lease_owner TEXT, ADD COLUMN lease_until BIGINT,
         ADD COLUMN success_time TEXT;
-    CREATE INDEX entries_updated ON entries (updated_at);",
+    CREATE INDEX entries_updated ON entries (updated_at);
+    CREATE INDEX events_at ON events (status, at);",
 ];
 
 /// Advisory lock keys (transaction level): the schema's migration, and the event log's order.

@@ -53,7 +53,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE entries ADD COLUMN lease_owner TEXT;
     ALTER TABLE entries ADD COLUMN lease_until INTEGER;
     ALTER TABLE entries ADD COLUMN success_time TEXT;
-    CREATE INDEX entries_updated ON entries (updated_at);",
+    CREATE INDEX entries_updated ON entries (updated_at);
+    CREATE INDEX events_at ON events (status, at);",
 ];
 
 fn db(e: rusqlite::Error) -> RefundError {

@@ -505,12 +505,13 @@ impl Store {
         entries(rows)
     }
 
-    /// Entries changed in `[from, to)` (unix seconds), in the order of their last change.
-    pub(crate) fn updated_between(&mut self, from: i64, to: i64) -> Result<Vec<LedgerEntry>> {
+    /// Entries whose SUCCESS the ledger recorded in `[from, to)` (unix seconds), by number.
+    pub(crate) fn succeeded_between(&mut self, from: i64, to: i64) -> Result<Vec<LedgerEntry>> {
         let rows = self.conn.query(
             &format!(
-                "SELECT {COLUMNS} FROM entries WHERE updated_at >= ?1 AND updated_at < ?2 \
-                 ORDER BY updated_at, out_refund_no"
+                "SELECT {COLUMNS} FROM entries WHERE status = 'SUCCESS' AND out_refund_no IN \
+                 (SELECT out_refund_no FROM events WHERE status = 'SUCCESS' AND at >= ?1 AND at < ?2) \
+                 ORDER BY out_refund_no"
             ),
             &[from.into(), to.into()],
         )?;

@@ -88,7 +88,7 @@ fn fault_of(
             let codes: Vec<&str> = SandboxRefusal::ALL.iter().map(|r| r.code()).collect();
             return Err(bad(format!(
                 "unknown fault {other:?}: one of WeChat Pay's errors ({}), or DROP_CONNECTION, \
-                 DELAY, TAMPERED_BODY, STALE_TIMESTAMP, PROBE_SIGNATURE, UNKNOWN_SERIAL",
+                 DELAY, TAMPERED_BODY, STALE_TIMESTAMP, PROBE_SIGNATURE, UNKNOWN_SERIAL, CORRUPT_BILL",
                 codes.join(", ")
             )));
         }
@@ -185,7 +185,7 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, query: &str, body: &[u8]) ->
                 Some(Value::Bool(b)) => *b,
                 Some(_) => return Err(bad("after_processing must be true or false")),
             };
-            let fault = fault_of(&string(&m, "fault")?, millis, after_processing)?;
+            let name = string(&m, "fault")?;
             let count = match m.get("count") {
                 None => 1,
                 Some(v) => v
@@ -194,6 +194,13 @@ fn dispatch(sb: &Sandbox, method: &str, path: &str, query: &str, body: &[u8]) ->
                     .ok_or_else(|| bad("count must be an integer from 1 to 10000"))?
                     as u32,
             };
+            // Not a per-request fault: it waits for the next bill file served, whatever comes
+            // before it.
+            if name == "CORRUPT_BILL" {
+                sb.corrupt_next_bills(count);
+                return Ok((201, json!({"injected": count})));
+            }
+            let fault = fault_of(&name, millis, after_processing)?;
             sb.inject_fault(fault, count);
             Ok((201, json!({"injected": count})))
         }

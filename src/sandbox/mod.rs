@@ -802,6 +802,14 @@ impl Sandbox {
             f.push_back(fault.clone());
         }
     }
+    /// Corrupt the next `count` bill files served (one byte flipped): their SHA1 no longer
+    /// matches the `hash_value` of the trade-bill answer, which a client must refuse.
+    pub fn corrupt_next_bills(&self, count: u32) {
+        self.shared
+            .corrupt_bills
+            .fetch_add(count as usize, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// From now on, fail each request with probability `per_mille`/1000 with one of `faults`
     /// (drawn uniformly). `per_mille` 0 or an empty list turns random faults off.
     pub fn inject_random_faults(&self, per_mille: u32, faults: Vec<SandboxFault>) {

@@ -27,6 +27,10 @@ use std::time::Duration;
 #[path = "v2.rs"]
 pub(crate) mod v2;
 
+// Trade bills (a child module: it reads the order book).
+#[path = "bill.rs"]
+pub(crate) mod bill;
+
 /// One request the sandbox received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
@@ -96,6 +100,8 @@ pub(crate) struct State {
     refunds: HashMap<String, RefundRec>,
     pub requests: Vec<super::SandboxRequest>,
     seq: u64,
+    /// Bill files ready for download: (token, bytes), the newest last.
+    bill_files: VecDeque<(String, Vec<u8>)>,
     /// How far the sandbox clock (business time: order age, refund spacing, create and
     /// success times) is ahead of the real one; signatures always use the real clock.
     clock_offset: i64,
@@ -167,6 +173,8 @@ pub(crate) struct Shared {
     pub senders: Mutex<Vec<JoinHandle<()>>>,
     pub delivered: AtomicUsize,
     pub faults_injected: AtomicUsize,
+    /// Bill files still to corrupt (the `CORRUPT_BILL` fault).
+    pub corrupt_bills: AtomicUsize,
     pub v2: v2::V2Shared,
     toggle: AtomicUsize,
     /// `SandboxOptions.enforce_limits`.
@@ -373,6 +381,7 @@ impl Shared {
             senders: Mutex::new(Vec::new()),
             delivered: AtomicUsize::new(0),
             faults_injected: AtomicUsize::new(0),
+            corrupt_bills: AtomicUsize::new(0),
             v2: v2::V2Shared::new(),
             toggle: AtomicUsize::new(0),
             enforce_limits: false,
@@ -387,6 +396,7 @@ impl Shared {
     pub fn reset(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         *self.state() = State::default();
+        self.corrupt_bills.store(0, Ordering::SeqCst);
         *self.limits.lock().unwrap_or_else(|p| p.into_inner()) = Limits::default();
         self.v2.reset();
     }
@@ -832,6 +842,16 @@ impl Shared {
         match (method, path) {
             ("POST", BASE) => self.create_refund(body),
             ("GET", "/v3/certificates") => self.certificates(),
+            ("GET", "/v3/bill/tradebill") => {
+                let base = self
+                    .sandbox
+                    .get()
+                    .and_then(std::sync::Weak::upgrade)
+                    .map(|sb| sb.base_url())
+                    .unwrap_or_default();
+                self.trade_bill(query, &base)
+            }
+            ("GET", bill::FILE_PATH) => self.bill_file(query),
             ("POST", p) if p.starts_with(BASE) && p.ends_with("/apply-abnormal-refund") => {
                 let id = &p[BASE.len() + 1..p.len() - "/apply-abnormal-refund".len()];
                 match percent_decode(id) {
@@ -1452,6 +1472,18 @@ impl Shared {
             SandboxKeyMode::Certificate => false,
             SandboxKeyMode::Both => named.is_some_and(|s| s.starts_with("PUB_KEY_ID_")),
         };
+        // The bill file: WeChat Pay does not sign it (its SHA1 was in the signed answer before).
+        if reply.status == 200 && url.split('?').next() == Some(bill::FILE_PATH) {
+            self.answered(index, reply.status);
+            return Outcome::Respond {
+                status: 200,
+                headers: vec![
+                    ("Content-Type".into(), "application/octet-stream".into()),
+                    ("Request-ID".into(), random_hex(21)),
+                ],
+                body: reply.body,
+            };
+        }
         let mut body_out = reply.body;
         let mut signed = self
             .sign(&body_out, use_public, now(), fault.as_ref())
