@@ -15,17 +15,18 @@
 //!
 //! Day boundary: a refund accepted late on one day and successful after midnight is on the
 //! first day's bill and, when "the day's entries" are chosen by their SUCCESS time
-//! ([`crate::ledger::RefundLedger::succeeded_between`]), in the second day's entries: it shows as missing in the
+//! ([`RefundLedger::succeeded_between`]), in the second day's entries: it shows as missing in the
 //! second day's bill. [`MissingInBill::created_at`] lets a report say so.
 
-use crate::bill::BillRow;
+use crate::bill::{Bill, BillRow};
 use crate::error::Result;
-use crate::ledger::LedgerEntry;
+use crate::ledger::{LedgerEntry, RefundLedger};
 use crate::refund::model::RefundStatus;
 use std::collections::{HashMap, HashSet};
 
 /// A refund both the bill and the ledger know, alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct Matched {
     /// Merchant refund number.
     pub out_refund_no: String,
@@ -39,6 +40,7 @@ pub struct Matched {
 
 /// A refund row of the bill, as the report names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct BillRefund {
     /// Merchant refund number.
     pub out_refund_no: String,
@@ -56,6 +58,7 @@ pub struct BillRefund {
 
 /// A refund the ledger says succeeded that day and the bill does not list.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct MissingInBill {
     /// Merchant refund number.
     pub out_refund_no: String,
@@ -70,6 +73,7 @@ pub struct MissingInBill {
 
 /// Both know the refund, with different amounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct AmountMismatch {
     /// Merchant refund number.
     pub out_refund_no: String,
@@ -81,6 +85,7 @@ pub struct AmountMismatch {
 
 /// Both know the refund, with statuses that cannot both be right.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct StatusMismatch {
     /// Merchant refund number.
     pub out_refund_no: String,
@@ -92,6 +97,7 @@ pub struct StatusMismatch {
 
 /// The outcome of [`reconcile`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct ReconcileReport {
     /// Refunds alike in both.
     pub matched: Vec<Matched>,
@@ -265,6 +271,19 @@ pub fn reconcile<'a>(
         .missing_in_bill
         .sort_by(|a, b| a.out_refund_no.cmp(&b.out_refund_no));
     Ok(report)
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl RefundLedger {
+    /// Reconcile WeChat Pay's trade bill of `bill_date` (`YYYY-MM-DD`, China time; from
+    /// `RefundClient::download_bill`) against this ledger: the refunds the ledger saw succeed
+    /// that day ([`RefundLedger::succeeded_between`]) and, for any other refund of the bill, the
+    /// ledger's entry of that number.
+    pub fn reconcile(&self, bill: &Bill, bill_date: &str) -> Result<ReconcileReport> {
+        let (from, to) = china_day_window(bill_date)?;
+        let day = self.succeeded_between(from, to)?;
+        reconcile(&bill.rows, &day, |no| self.get(no))
+    }
 }
 
 /// The Unix-second window `[start, end)` of a `YYYY-MM-DD` day in China time (UTC+8).

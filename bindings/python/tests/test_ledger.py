@@ -140,3 +140,36 @@ def test_options_and_bad_input(wechatpay_client, tmp_path):
     with pytest.raises(wr.RefundError.Store) as e:
         wr.RefundLedger.open_postgres("postgresql://u:hunter2@127.0.0.1:1/x?connect_timeout=2", wechatpay_client)
     assert "hunter2" not in str(e.value) and "hunter2" not in repr(e.value)
+
+
+def test_reconcile_the_days_bill_against_the_ledger(tmp_path):
+    import datetime
+
+    def china_date(unix):
+        return datetime.datetime.fromtimestamp(
+            unix, datetime.timezone(datetime.timedelta(hours=8))).strftime("%Y-%m-%d")
+
+    sb = wr.Sandbox.start()
+    client = wr.RefundClient(sb.client_config())
+    ledger = wr.RefundLedger.open_sqlite(str(tmp_path / "refunds.db"), client)
+    day = china_date(sb.clock())
+    sb.create_order("TRC", 10000)
+    for no, fen in (("RC1", 100), ("RC2", 200)):
+        ledger.submit(wr.CreateRefundRequest(out_trade_no="TRC", out_refund_no=no,
+                                             amount=wr.RefundAmountInput(refund=fen, total=10000)))
+        sb.set_refund_status(no, wr.RefundStatus.SUCCESS)
+    # A refund made outside the ledger (the merchant platform, another system).
+    client.create_refund(wr.CreateRefundRequest(out_trade_no="TRC", out_refund_no="RC3",
+                                                amount=wr.RefundAmountInput(refund=300, total=10000)))
+    sb.set_refund_status("RC3", wr.RefundStatus.SUCCESS)
+    assert sorted(e.out_refund_no for e in ledger.poll(only_due=False)) == ["RC1", "RC2"]
+    if china_date(sb.clock()) != day:
+        pytest.fail("midnight China time passed during the setup: run again")
+    sb.advance_clock(86400)                          # the day's bill is ready the next day
+    bill = client.download_bill(wr.TradeBillRequest(bill_date=day, bill_type=wr.BillType.ALL))
+    report = ledger.reconcile(bill, day)
+    assert sorted(m.out_refund_no for m in report.matched) == ["RC1", "RC2"]
+    assert [(m.out_refund_no, m.refund_fen) for m in report.missing_in_ledger] == [("RC3", 300)]
+    assert report.missing_in_bill == [] and report.amount_mismatches == [] and report.status_mismatches == []
+    with pytest.raises(wr.RefundError.InvalidInput):
+        ledger.reconcile(bill, "2026-13-01")
