@@ -15,6 +15,13 @@ postgres_start() {
     if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
         bin=$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")
     fi
+    if { [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_ctl" ]; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        # Not installed: the distribution's package (its registry), as the other toolchains are.
+        echo "installing the PostgreSQL server programs (apt-get install postgresql) ..." >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 ||
+            { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1; } || true
+        bin=$(pg_config --bindir 2>/dev/null || ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    fi
     if [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_ctl" ]; then
         echo "the ledger's tests need a PostgreSQL server (initdb, pg_ctl): install postgresql (15 or later)" >&2
         return 1
