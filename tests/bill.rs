@@ -122,6 +122,14 @@ fn a_gzip_bill_is_checked_over_its_compressed_bytes_and_parses_the_same() {
         )
         .unwrap();
     assert!(!plain.gzip && gz.gzip);
+    // The query as WeChat Pay documents it, signed exactly as sent (the sandbox checked it).
+    let urls: Vec<String> = _sb.requests().into_iter().map(|r| r.url).collect();
+    assert!(urls.contains(&format!(
+        "/v3/bill/tradebill?bill_date={day}&bill_type=ALL&tar_type=GZIP"
+    )));
+    assert!(urls
+        .iter()
+        .any(|u| u.starts_with("/v3/billdownload/file?token=")));
     let bytes = std::fs::read(&gz_path).unwrap();
     assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
     assert_eq!(bytes.len() as u64, gz.bytes);

@@ -161,9 +161,6 @@ pub fn yuan_to_fen(s: &str) -> Option<i64> {
     if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if digits.ends_with('.') && frac.is_empty() && int.is_empty() {
-        return None;
-    }
     if frac.len() > 2 && !frac[2..].bytes().all(|b| b == b'0') {
         return None;
     }

@@ -122,8 +122,9 @@ pub fn validate_bill_date(date: &str) -> Result<()> {
     Ok(())
 }
 
-/// The path and query of a trade-bill request (all parts validated: nothing to escape).
-fn trade_bill_path(config: &ClientConfig, req: &TradeBillRequest) -> Result<String> {
+/// The path and query of a trade-bill request (all parts validated: nothing to escape). A
+/// service provider may leave `sub_mchid` out: the bill of every sub-merchant.
+fn trade_bill_path(req: &TradeBillRequest) -> Result<String> {
     validate_bill_date(&req.bill_date)?;
     let mut q = format!(
         "{TRADE_BILL_PATH}?bill_date={}&bill_type={}",
@@ -133,16 +134,10 @@ fn trade_bill_path(config: &ClientConfig, req: &TradeBillRequest) -> Result<Stri
     if req.gzip {
         q.push_str("&tar_type=GZIP");
     }
-    match req.sub_mchid.as_deref() {
-        Some(sub) if !sub.is_empty() => {
-            validate::mchid("sub_mchid", sub)?;
-            q.push_str("&sub_mchid=");
-            q.push_str(sub);
-        }
-        _ => {
-            // A service provider's bill without sub_mchid is every sub-merchant's: allowed.
-            let _ = config;
-        }
+    if let Some(sub) = req.sub_mchid.as_deref().filter(|s| !s.is_empty()) {
+        validate::mchid("sub_mchid", sub)?;
+        q.push_str("&sub_mchid=");
+        q.push_str(sub);
     }
     Ok(q)
 }
@@ -154,7 +149,7 @@ pub fn build_trade_bill(
     timestamp: i64,
     nonce: &str,
 ) -> Result<HttpRequest> {
-    build_signed_get(config, trade_bill_path(config, req)?, timestamp, nonce)
+    build_signed_get(config, trade_bill_path(req)?, timestamp, nonce)
 }
 
 #[derive(Deserialize)]
