@@ -324,6 +324,7 @@ mod tests {
             created_at: 1,
             updated_at: 2,
             next_poll_at: None,
+            success_time: None,
         }
     }
 
