@@ -11,16 +11,10 @@ use wechatpay_refund::sandbox::{Sandbox, SandboxFault, SandboxRefusal};
 use wechatpay_refund::*;
 
 fn db_path(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!(
-        "wechatpay-ledger-{}-{}-{name}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("refunds.db").to_string_lossy().into_owned()
+    common::temp_dir(name)
+        .join("refunds.db")
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn req(order: &str, no: &str, refund: i64, total: i64) -> CreateRefundRequest {

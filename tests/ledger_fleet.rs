@@ -15,19 +15,6 @@ use wechatpay_refund::ledger::{LedgerEventSource, LedgerOptions, LedgerState, Re
 use wechatpay_refund::sandbox::{Sandbox, SandboxFault};
 use wechatpay_refund::*;
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wechatpay-ledger-fleet-{}-{}-{name}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// A fresh database on the test PostgreSQL server, or `None` (with a note) when there is none
 /// outside CI. In CI (or with WECHATPAY_REFUND_STRICT_SKIPS=1) a missing server fails the test.
 fn postgres_db(name: &str) -> Option<String> {
@@ -304,7 +291,7 @@ fn queries(sb: &Sandbox) -> usize {
 /// handle, as 4 workers): one transition, one event. SQLite and PostgreSQL.
 #[test]
 fn one_notification_four_times_at_once_is_one_transition() {
-    let dir = temp_dir("notify4");
+    let dir = common::temp_dir("notify4");
     let mut targets = vec![dir.join("refunds.db").to_string_lossy().into_owned()];
     targets.extend(postgres_db("notify4"));
     for target in targets {
@@ -355,7 +342,7 @@ fn killed_mid_refund_24_times_nothing_is_lost_or_doubled() {
         sb.create_order(format!("T-K-{i}"), 10_000).unwrap();
     }
     sb.inject_random_faults(330, vec![SandboxFault::DropConnection]);
-    let dir = temp_dir("crash");
+    let dir = common::temp_dir("crash");
     let db = dir.join("refunds.db").to_string_lossy().into_owned();
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -443,7 +430,7 @@ fn killed_mid_refund_24_times_nothing_is_lost_or_doubled() {
 /// events are kept, seqs go on, and it works (SQLite file made by hand with the v1 DDL).
 #[test]
 fn a_ledger_of_the_first_schema_is_migrated() {
-    let dir = temp_dir("migrate");
+    let dir = common::temp_dir("migrate");
     let db = dir.join("refunds.db").to_string_lossy().into_owned();
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
@@ -601,7 +588,7 @@ fn an_unreachable_postgres_is_a_typed_error_without_the_password() {
 /// error, and nothing reaches WeChat Pay (the intent could not be recorded, so nothing is sent).
 #[test]
 fn a_locked_database_is_a_retryable_store_error_and_nothing_is_sent() {
-    let dir = temp_dir("locked");
+    let dir = common::temp_dir("locked");
     let db = dir.join("refunds.db").to_string_lossy().into_owned();
     let sb = Sandbox::start().unwrap();
     sb.create_order("T-LK".into(), 1_000).unwrap();

@@ -388,12 +388,7 @@ impl RefundLedger {
         let no = request.out_refund_no.clone();
         let give_up = Instant::now() + Duration::from_secs(self.lease.max(1) as u64 + 5);
         loop {
-            let token = token();
-            let now = self.now();
-            if self.with_store(|s| s.claim(&no, &token, now, now + self.lease))? {
-                let outcome = self.send(request, source);
-                // Released whatever happened; were this to fail, the lease expires.
-                let _ = self.with_store(|s| s.release(&no, &token));
+            if let Some(outcome) = self.send_leased(&request, source)? {
                 return outcome;
             }
             // Another worker is sending it: its outcome is ours.
@@ -418,12 +413,31 @@ impl RefundLedger {
         }
     }
 
+    /// Take the lease of an in-flight refund and send it: `None` when another worker holds
+    /// it; otherwise the outcome of [`Self::send`], the lease given back whatever happened
+    /// (were that to fail, the lease expires).
+    fn send_leased(
+        &self,
+        request: &CreateRefundRequest,
+        source: LedgerEventSource,
+    ) -> Result<Option<Result<LedgerEntry>>> {
+        let no = &request.out_refund_no;
+        let token = token();
+        let now = self.now();
+        if !self.with_store(|s| s.claim(no, &token, now, now + self.lease))? {
+            return Ok(None);
+        }
+        let outcome = self.send(request.clone(), source);
+        let _ = self.with_store(|s| s.release(no, &token));
+        Ok(Some(outcome))
+    }
+
     /// Send an in-flight refund (same `out_refund_no`) and record the outcome.
     fn send(&self, request: CreateRefundRequest, source: LedgerEventSource) -> Result<LedgerEntry> {
         let no = request.out_refund_no.clone();
         self.with_store(|s| s.count_attempt(&no, self.now()))?;
         match self.client.create_refund(request) {
-            Ok(refund) => self.apply_refund(&refund, source),
+            Ok(refund) => self.apply_refund(&refund, source).map(|(entry, _)| entry),
             Err(e) => {
                 let now = self.now();
                 let (code, message) = error_parts(&e);
@@ -480,8 +494,13 @@ impl RefundLedger {
         Ok((entry, from.is_some()))
     }
 
-    /// Record what an answer or a query says about a refund.
-    fn apply_refund(&self, refund: &Refund, source: LedgerEventSource) -> Result<LedgerEntry> {
+    /// Record what an answer or a query says about a refund; the entry and whether its status
+    /// moved.
+    fn apply_refund(
+        &self,
+        refund: &Refund,
+        source: LedgerEventSource,
+    ) -> Result<(LedgerEntry, bool)> {
         self.apply(&Report {
             out_refund_no: &refund.out_refund_no,
             status: &refund.status,
@@ -490,15 +509,11 @@ impl RefundLedger {
             source,
             notification_id: None,
         })
-        .map(|(entry, _)| entry)
     }
 
+    /// A notification applied once by its `id`: the store's `apply` records the id in the same
+    /// transaction and changes nothing for an id it has already seen.
     fn apply_notification(&self, note: &RefundNotification) -> Result<LedgerEntry> {
-        if let Some(entry) =
-            self.with_store(|s| s.notification_seen(&note.id, &note.out_refund_no))?
-        {
-            return Ok(entry);
-        }
         self.with_store(|s| s.ensure_from_notification(note, self.now()))?;
         self.apply(&Report {
             out_refund_no: &note.out_refund_no,
@@ -621,6 +636,7 @@ impl RefundLedger {
         let now = self.now();
         self.with_store(|s| s.note_abnormal_kind(&no, &kind, now))?;
         self.apply_refund(&refund, LedgerEventSource::Resolve)
+            .map(|(entry, _)| entry)
     }
 
     /// Settle every refund left in flight (a crash, a timeout) whose lease is free: each is
@@ -630,15 +646,8 @@ impl RefundLedger {
         let pending = self.with_store(|s| s.in_flight_requests(now))?;
         let mut settled = Vec::new();
         for request in pending {
-            let no = request.out_refund_no.clone();
-            let token = token();
-            let now = self.now();
-            if !self.with_store(|s| s.claim(&no, &token, now, now + self.lease))? {
-                continue; // another worker took it meanwhile
-            }
-            let outcome = self.send(request, LedgerEventSource::Resume);
-            let _ = self.with_store(|s| s.release(&no, &token));
-            if let Ok(entry) = outcome {
+            // None: another worker took it meanwhile.
+            if let Some(Ok(entry)) = self.send_leased(&request, LedgerEventSource::Resume)? {
                 if entry.state != LedgerState::InFlight {
                     settled.push(entry);
                 }
@@ -672,14 +681,7 @@ impl RefundLedger {
                 .query_refund(e.out_refund_no.clone(), e.sub_mchid.clone());
             let recorded = match outcome {
                 Ok(refund) => self
-                    .apply(&Report {
-                        out_refund_no: &e.out_refund_no,
-                        status: &refund.status,
-                        refund_id: Some(&refund.refund_id),
-                        success_time: refund.success_time.as_deref(),
-                        source: LedgerEventSource::Poll,
-                        notification_id: None,
-                    })
+                    .apply_refund(&refund, LedgerEventSource::Poll)
                     .map(|(entry, moved)| {
                         if moved {
                             changed.push(entry);

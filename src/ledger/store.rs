@@ -395,18 +395,6 @@ impl Store {
         })
     }
 
-    /// The entry a notification with this `id` already moved, if it was applied before.
-    pub(crate) fn notification_seen(&mut self, id: &str, no: &str) -> Result<Option<LedgerEntry>> {
-        let seen = self.conn.query(
-            "SELECT out_refund_no FROM notifications WHERE id = ?1",
-            &[id.into()],
-        )?;
-        if seen.is_empty() {
-            return Ok(None);
-        }
-        self.get(no)
-    }
-
     /// An entry for a refund the ledger never saw (made in the merchant platform, say).
     pub(crate) fn ensure_from_notification(
         &mut self,

@@ -117,3 +117,17 @@ pub fn sandbox_builder(sb: &wechatpay_refund::sandbox::Sandbox) -> ClientConfigB
         c.wechatpay_public_key_pem.unwrap(),
     )
 }
+
+/// A fresh directory under the system's temporary one, unique per process, call and `name`.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "wechatpay-test-{}-{}-{name}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
