@@ -52,6 +52,8 @@ struct Entry {
     key: Arc<RsaPublicKey>,
     /// Certificate validity (unix seconds); `None` for public keys.
     validity: Option<(i64, i64)>,
+    /// The certificate (DER); `None` for public keys.
+    der: Option<Arc<[u8]>>,
     /// Configured by the merchant (kept until removed) or downloaded (replaced by the next
     /// successful download).
     downloaded: bool,
@@ -72,6 +74,9 @@ pub struct PlatformCertificate {
     pub not_before: i64,
     /// Valid until (unix seconds). An expired certificate never verifies anything.
     pub not_after: i64,
+    /// The certificate itself (PEM, public): what `platform_certificates_pem` takes, e.g. to
+    /// pin the certificates a download returned.
+    pub pem: String,
 }
 
 /// The outcome of looking a serial up at a given time.
@@ -136,6 +141,7 @@ impl KeyRing {
             kind: KeyKind::WechatpayPublicKey,
             key: Arc::new(key),
             validity: None,
+            der: None,
             downloaded: false,
         });
         Ok(())
@@ -159,6 +165,7 @@ impl KeyRing {
             kind: KeyKind::PlatformCertificate,
             key: Arc::new(cert.public_key),
             validity: Some((cert.not_before, cert.not_after)),
+            der: Some(cert.der.clone()),
             downloaded,
         });
         serial
@@ -285,6 +292,11 @@ impl KeyRing {
                     serial_no: e.id.clone(),
                     not_before: nb,
                     not_after: na,
+                    pem: e
+                        .der
+                        .as_deref()
+                        .map(|der| crate::crypto::der::to_pem("CERTIFICATE", der))
+                        .unwrap_or_default(),
                 })
             })
             .collect()

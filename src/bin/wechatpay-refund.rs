@@ -160,7 +160,7 @@ enum NotificationAction {
 enum CertificatesAction {
     /// Download and verify the platform certificates.
     Download {
-        /// Also write them (serial, validity) to DIR/certificates.json.
+        /// Also write each one to DIR/SERIAL.pem (for `platform_certificates_pem_file`).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -392,19 +392,26 @@ fn run(cli: Cli) -> Out<i32> {
             action: CertificatesAction::Download { out },
         } => {
             let certs = env.client.refresh_platform_certificates()?;
-            let list: Vec<Value> = certs
-                .iter()
-                .map(|c| json!({"serial_no": c.serial_no, "not_before": c.not_before, "not_after": c.not_after}))
-                .collect();
-            let text = serde_json::to_string_pretty(&list).unwrap_or_default();
-            if let Some(dir) = out {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
-                let p = dir.join("certificates.json");
-                std::fs::write(&p, &text)
-                    .map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?;
+            let mut list = Vec::new();
+            for c in &certs {
+                let mut item = json!({
+                    "serial_no": c.serial_no, "not_before": c.not_before, "not_after": c.not_after,
+                });
+                if let Some(dir) = &out {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
+                    // One PEM a certificate, named by its serial: what `platform_certificates_pem_file` takes.
+                    let p = dir.join(format!("{}.pem", c.serial_no));
+                    std::fs::write(&p, &c.pem)
+                        .map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?;
+                    item["file"] = json!(p.display().to_string());
+                }
+                list.push(item);
             }
-            println!("{text}");
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&list).unwrap_or_default()
+            );
             Ok(0)
         }
         Command::Ledger { action } => ledger_command(&env, action),

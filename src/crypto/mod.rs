@@ -19,6 +19,7 @@ mod rustcrypto;
 compile_error!("enable at least one crypto backend: feature `aws-lc` (default) or `rustcrypto`");
 
 use std::fmt;
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// Smallest RSA modulus WeChat Pay uses and this library accepts.
@@ -324,6 +325,8 @@ pub struct Certificate {
     pub not_after: i64,
     /// What a chain check needs (see `certificates::TrustAnchors`).
     pub(crate) signed: SignedParts,
+    /// The whole certificate (DER), to write it out again (`Certificate::to_pem`).
+    pub(crate) der: Arc<[u8]>,
 }
 
 /// The signed part of a certificate and its signature, for a chain check.
@@ -362,7 +365,14 @@ impl Certificate {
                 signature_algorithm: parts.signature_algorithm.to_vec(),
                 signature: parts.signature.to_vec(),
             },
+            der: Arc::from(block.der.as_slice()),
         })
+    }
+
+    /// The certificate as PEM (`BEGIN CERTIFICATE`, 64-column base64): what
+    /// `platform_certificates_pem` takes.
+    pub fn to_pem(&self) -> String {
+        der::to_pem("CERTIFICATE", &self.der)
     }
 }
 
