@@ -604,3 +604,52 @@ fn each_ledger_change_is_one_transition_event_and_the_card_never_appears() {
     ledger.close();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_rate_limit_wait_and_an_exceeded_deadline_are_events() {
+    recorder();
+    let sb = Sandbox::start().unwrap();
+    // The client-side limiter lets 6 failing requests a second through: the 7th waits.
+    let config = common::sandbox_builder(&sb)
+        .options(ClientOptions {
+            rate_limit: true,
+            max_attempts: 1,
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let client = RefundClient::new(Arc::new(config)).unwrap();
+    sb.inject_fault(SandboxFault::SystemError, 8);
+    for i in 0..8 {
+        assert!(client.query_refund(format!("RL{i}"), None).is_err());
+    }
+    let seen = mine();
+    let wait = seen
+        .iter()
+        .find(|e| e.event() == "ratelimit.wait")
+        .unwrap_or_else(|| panic!("no ratelimit.wait in {seen:#?}"));
+    assert_eq!(wait.level, tracing::Level::INFO);
+    let waited: u64 = wait.get("waited_ms").unwrap().parse().unwrap();
+    assert!(waited > 0, "{wait:?}");
+
+    // A deadline shorter than the answer: WARN, with the attempts made.
+    let config = common::sandbox_builder(&sb)
+        .options(ClientOptions {
+            deadline_ms: 300,
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let client = RefundClient::new(Arc::new(config)).unwrap();
+    sb.inject_fault(SandboxFault::Delay { millis: 1_500 }, 3);
+    let err = client.query_refund("RD1".into(), None).unwrap_err();
+    let seen = mine();
+    let exceeded = seen
+        .iter()
+        .find(|e| e.event() == "deadline.exceeded")
+        .unwrap_or_else(|| panic!("no deadline.exceeded for {err:?} in {seen:#?}"));
+    assert_eq!(exceeded.level, tracing::Level::WARN);
+    assert_eq!(exceeded.get("deadline_ms"), Some("300"));
+    assert!(exceeded.get("attempts").is_some());
+    assert_eq!(exceeded.get("operation"), Some("query_refund"));
+}
