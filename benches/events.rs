@@ -12,7 +12,6 @@
 //!
 //! Every loop is bounded by a count and a time; the sandbox listens on 127.0.0.1 only.
 
-use serde_json::Value;
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +22,9 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 use wechatpay_refund::sandbox::Sandbox;
 use wechatpay_refund::*;
+
+mod support;
+use support::{config_from, load, refund_response};
 
 const MAX_OPS: u64 = 2_000_000;
 const MAX_PAIRS: u64 = 20_000;
@@ -83,17 +85,6 @@ impl Subscriber for Formatting {
     }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
-}
-
-fn load(name: &str) -> Value {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(p).expect("vector file")).expect("vector json")
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().expect("a string").to_string()
 }
 
 /// How long each operation runs: `seconds` (at most `max` calls), or exactly `count` calls.
@@ -163,19 +154,7 @@ fn main() {
             .expect("the only subscriber");
     }
 
-    let k = load("keys.json");
-    let config = ClientConfig::builder(
-        s(&k["mchid"]),
-        s(&k["merchant"]["serial_no"]),
-        s(&k["merchant"]["private_key_pkcs8_pem"]),
-        s(&k["api_v3_key"]),
-    )
-    .wechatpay_public_key(
-        s(&k["wechatpay_public_key"]["id"]),
-        s(&k["wechatpay_public_key"]["public_key_pem"]),
-    )
-    .build()
-    .expect("config");
+    let config = config_from(&load("keys.json"), CryptoBackend::default());
     let config = Arc::new(config);
     let request = CreateRefundRequest::by_out_trade_no("T-BENCH", "R-BENCH", 888, 888);
     let sign = plan.rate("sign", MAX_OPS, |_| {
@@ -190,27 +169,7 @@ fn main() {
         );
     });
 
-    let verification = load("verification.json");
-    let ok = verification["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .find(|c| c["name"] == "ok_public_key")
-        .expect("the ok_public_key case")
-        .clone();
-    let now = verification["now"].as_i64().expect("now");
-    let response = HttpResponse {
-        status: 200,
-        headers: vec![
-            HttpHeader::new("Wechatpay-Timestamp", ok["timestamp"].to_string()),
-            HttpHeader::new("Wechatpay-Nonce", s(&ok["nonce"])),
-            HttpHeader::new("Wechatpay-Signature", s(&ok["signature"])),
-            HttpHeader::new("Wechatpay-Serial", s(&ok["serial"])),
-            HttpHeader::new("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048"),
-            HttpHeader::new("Request-ID", s(&ok["request_id"])),
-        ],
-        body: s(&ok["body"]).into_bytes(),
-    };
+    let (response, now) = refund_response();
     let verify = plan.rate("verify", MAX_OPS, |_| {
         black_box(
             refund::response::parse_refund_response(&config, black_box(&response), now)

@@ -7,62 +7,16 @@
 //! `cargo bench --features rustcrypto --bench refund`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use serde_json::Value;
 use std::hint::black_box;
 use std::sync::Arc;
 use wechatpay_refund::*;
 
-fn load(name: &str) -> Value {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap().to_string()
-}
-
-/// A configuration from the test keys: what the `client_config_from_pem` bench measures.
-fn config_from(k: &Value, backend: CryptoBackend) -> ClientConfig {
-    ClientConfig::builder(
-        s(&k["mchid"]),
-        s(&k["merchant"]["serial_no"]),
-        s(&k["merchant"]["private_key_pkcs8_pem"]),
-        s(&k["api_v3_key"]),
-    )
-    .wechatpay_public_key(
-        s(&k["wechatpay_public_key"]["id"]),
-        s(&k["wechatpay_public_key"]["public_key_pem"]),
-    )
-    .crypto_backend(backend)
-    .build()
-    .unwrap()
-}
+mod support;
+use support::{config_from, load, refund_response, s};
 
 fn benches(c: &mut Criterion) {
     let k = load("keys.json");
-    let verification = load("verification.json");
-    let ok = verification["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "ok_public_key")
-        .unwrap()
-        .clone();
-    let now = verification["now"].as_i64().unwrap();
-    let response = HttpResponse {
-        status: 200,
-        headers: vec![
-            HttpHeader::new("Wechatpay-Timestamp", ok["timestamp"].to_string()),
-            HttpHeader::new("Wechatpay-Nonce", s(&ok["nonce"])),
-            HttpHeader::new("Wechatpay-Signature", s(&ok["signature"])),
-            HttpHeader::new("Wechatpay-Serial", s(&ok["serial"])),
-            HttpHeader::new("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048"),
-            HttpHeader::new("Request-ID", s(&ok["request_id"])),
-        ],
-        body: s(&ok["body"]).into_bytes(),
-    };
+    let (response, now) = refund_response();
     let notification = load("notification.json");
     let n = &notification["cases"][0];
     let n_headers: std::collections::HashMap<String, String> = n["headers"]
