@@ -76,6 +76,7 @@ final class EventTests: XCTestCase {
         XCTAssertEqual(stats.attempts, 2)
         XCTAssertEqual(stats.retries, 1)
         let text = stats.toPrometheus()
+        print(text) // and this one too
         XCTAssertTrue(text.contains("wechatpay_refund_http_attempts_total 2\n"), text)
         XCTAssertTrue(text.contains("wechatpay_refund_retries_total 1\n"), text)
         XCTAssertTrue(text.contains("wechatpay_refund_calls_total{operation=\"create_refund\",outcome=\"ok\"} 1\n"), text)
