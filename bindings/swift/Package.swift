@@ -6,7 +6,8 @@
 //   Sources/WechatpayRefund/WechatpayRefund.swift                       (the Swift API)
 // and copies libwechatpay_refund.so into build/lib/ (or set WECHATPAY_REFUND_LIB_DIR).
 // Committed, hand-written or generated-and-checked: Sources/WechatpayRefund/WireEnums.swift (open
-// enums, generated from src/wire.rs), Async.swift (async/await), Sources/WechatpayRefundTesting
+// enums, generated from src/wire.rs), Async.swift (async/await), Events.swift (event listener, os.Logger,
+// toPrometheus), Sources/WechatpayRefundTesting
 // (the XCTest helper). An iOS/macOS app uses the XCFramework variant instead: dist/Package.swift,
 // filled by scripts/build-xcframework (README.md).
 import PackageDescription

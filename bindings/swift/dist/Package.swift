@@ -5,7 +5,7 @@
 //
 // scripts/build-xcframework (macOS only) fills this folder next to this file:
 //   WechatpayRefundFFI.xcframework/
-//   Sources/WechatpayRefund/{WechatpayRefund.swift, WireEnums.swift, Async.swift}
+//   Sources/WechatpayRefund/{WechatpayRefund.swift, WireEnums.swift, Async.swift, Events.swift}
 //   Sources/WechatpayRefundTesting/SandboxTesting.swift
 // Then add the folder as a local package (or publish it with the xcframework zipped and
 // `.binaryTarget(name:url:checksum:)`). UNVERIFIED: written to Apple's documented layout, not

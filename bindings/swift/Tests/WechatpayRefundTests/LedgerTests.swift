@@ -67,4 +67,37 @@ final class LedgerTests: XCTestCase {
         XCTAssertNil(try again.get(outRefundNo: "R404"))
         XCTAssertEqual(try again.resume().count, 0)
     }
+
+    func testReconcileTheDaysBillAgainstTheLedger() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-swift-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ledger = try RefundLedger.openSqlite(path: dir.appendingPathComponent("refunds.db").path, client: client)
+        defer { ledger.close() }
+        let day = chinaDate(sandbox.clock())
+        _ = try sandbox.createOrder(outTradeNo: "TRC", total: 10000)
+        for (no, fen) in [("RC1", Int64(100)), ("RC2", 200)] {
+            _ = try ledger.submit(request: refund("TRC", no, fen, of: 10000))
+            try sandbox.setRefundStatus(outRefundNo: no, status: .success)
+        }
+        // A refund made outside the ledger (the merchant platform, another system).
+        _ = try client.createRefund(request: refund("TRC", "RC3", 300, of: 10000))
+        try sandbox.setRefundStatus(outRefundNo: "RC3", status: .success)
+        XCTAssertEqual(try ledger.poll(onlyDue: false).map { $0.outRefundNo }.sorted(), ["RC1", "RC2"])
+        guard chinaDate(sandbox.clock()) == day else {
+            return XCTFail("midnight China time passed during the setup: run again")
+        }
+        _ = sandbox.advanceClock(seconds: 86400) // the day's bill is ready the next day
+        let bill = try client.downloadBill(request: TradeBillRequest(billDate: day, billType: .all))
+        let report = try ledger.reconcile(bill: bill, billDate: day)
+        XCTAssertEqual(report.matched.map { $0.outRefundNo }.sorted(), ["RC1", "RC2"])
+        XCTAssertEqual(report.missingInLedger.map { $0.outRefundNo }, ["RC3"])
+        XCTAssertEqual(report.missingInLedger.map { $0.refundFen }, [300])
+        XCTAssertEqual(report.missingInBill.count, 0)
+        XCTAssertEqual(report.amountMismatches.count, 0)
+        XCTAssertEqual(report.statusMismatches.count, 0)
+        guard case .InvalidInput? = refundError({ try ledger.reconcile(bill: bill, billDate: "2026-13-01") }) else {
+            return XCTFail("a bill date that does not exist must be InvalidInput")
+        }
+    }
 }
