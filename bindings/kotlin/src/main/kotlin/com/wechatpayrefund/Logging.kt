@@ -23,9 +23,12 @@ import org.slf4j.event.Level
  * `certificates.download` and `certificates.refresh`, `ratelimit.wait` and `ledger.transition`
  * (INFO), `verify.failed` and `deadline.exceeded` (WARN); the v2 client's `v2.http.attempt`,
  * `v2.http.retry`, `v2.deadline.exceeded`. The message is the event's name followed by its
- * fields as `key=value` (for a plain-text appender); structured appenders (logback's JSON
- * encoders, Log4j 2's JSON layout) get the key-value pairs themselves. No event ever carries a
- * key, the `Authorization` header or any signature, a body, a card number or a name.
+ * fields as `key=value` (for a plain-text pattern such as logback's default, which does not print
+ * key-value pairs); structured appenders (logback's JSON encoders, Log4j 2's JSON layout, `%kvp`)
+ * get the key-value pairs themselves. With slf4j-simple, which prints the key-value pairs before
+ * every message, the message is the event's name alone (`fieldsInMessage`, see [install]).
+ * No event ever carries a key, the `Authorization` header or any signature, a body, a card
+ * number or a name.
  *
  * Dependencies: `org.slf4j:slf4j-api` 2.x comes with this library; the binding (slf4j-simple,
  * logback-classic, log4j-slf4j2-impl...) is the application's choice. Without one, SLF4J
@@ -54,13 +57,18 @@ public object WechatpayRefundLogging {
     /**
      * Send the library's events to [logger] (by default `com.wechatpayrefund`), replacing any
      * listener registered before, at the most verbose level [logger] is enabled for.
+     * [fieldsInMessage]: append the fields to the message as `key=value` (default: yes, unless
+     * [logger] is slf4j-simple's, which prints the key-value pairs itself).
      * Returns false when a Rust program in the same process made its own `tracing` subscriber
      * the global one: the events go there instead.
      */
     @JvmStatic
     @JvmOverloads
-    public fun install(logger: Logger = LoggerFactory.getLogger(LOGGER_NAME)): Boolean = synchronized(this) {
-        val listener = Slf4jEventListener(logger)
+    public fun install(
+        logger: Logger = LoggerFactory.getLogger(LOGGER_NAME),
+        fieldsInMessage: Boolean = Slf4jEventListener.fieldsInMessageFor(logger),
+    ): Boolean = synchronized(this) {
+        val listener = Slf4jEventListener(logger, fieldsInMessage)
         val wanted = listener.wantedLevel()
         val installed = setEventListener(listener, wanted ?: EventLevel.ERROR)
         if (wanted == null) setEventLevel(null)
@@ -119,6 +127,8 @@ public object WechatpayRefundLogging {
 public class Slf4jEventListener @JvmOverloads constructor(
     /** Where the records go (by default the logger `com.wechatpayrefund`). */
     public val logger: Logger = LoggerFactory.getLogger(WechatpayRefundLogging.LOGGER_NAME),
+    /** Whether the message is the name followed by the fields as `key=value`, or the name alone. */
+    public val fieldsInMessage: Boolean = fieldsInMessageFor(logger),
 ) : EventListener {
 
     override fun onEvent(event: Event) {
@@ -136,7 +146,7 @@ public class Slf4jEventListener @JvmOverloads constructor(
                     is EventValue.Real -> v.value
                 }
                 builder.addKeyValue(field.key, value)
-                if (field.key != "event") text.append(' ').append(field.key).append('=').append(plain(value))
+                if (fieldsInMessage && field.key != "event") text.append(' ').append(field.key).append('=').append(plain(value))
             }
             builder.setMessage(text.toString()).log()
         } catch (_: Throwable) {
@@ -154,8 +164,12 @@ public class Slf4jEventListener @JvmOverloads constructor(
         else -> null
     }
 
-    private companion object {
-        fun slf4jLevel(level: EventLevel): Level = when (level) {
+    public companion object {
+        /** False for slf4j-simple's loggers (they print the key-value pairs before the message), else true. */
+        @JvmStatic
+        public fun fieldsInMessageFor(logger: Logger): Boolean = logger.javaClass.name != "org.slf4j.simple.SimpleLogger"
+
+        private fun slf4jLevel(level: EventLevel): Level = when (level) {
             EventLevel.TRACE -> Level.TRACE
             EventLevel.DEBUG -> Level.DEBUG
             EventLevel.INFO -> Level.INFO
@@ -164,7 +178,7 @@ public class Slf4jEventListener @JvmOverloads constructor(
         }
 
         /** A value for the message text: quoted when it holds a space, a quote or an `=`. */
-        fun plain(value: Any): String {
+        private fun plain(value: Any): String {
             val s = value.toString()
             if (s.isNotEmpty() && s.none { it.isWhitespace() || it == '"' || it == '=' }) return s
             return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + '"'

@@ -9,6 +9,7 @@ import com.wechatpayrefund.RefundAmountInput
 import com.wechatpayrefund.RefundClient
 import com.wechatpayrefund.RefundStatus
 import com.wechatpayrefund.Sandbox
+import com.wechatpayrefund.Slf4jEventListener
 import com.wechatpayrefund.SandboxFault
 import com.wechatpayrefund.WechatpayRefundLogging
 import com.wechatpayrefund.eventLevel
@@ -152,6 +153,18 @@ class LoggingTest(private val sandbox: Sandbox, private val client: RefundClient
         assertFalse(WechatpayRefundLogging.isInstalled)
         assertNull(eventLevel())
         assertNull(WechatpayRefundLogging.syncLevel())
+    }
+
+    @Test
+    fun `the message can be the name alone, for a backend that prints the key-value pairs itself`() {
+        assertTrue(Slf4jEventListener.fieldsInMessageFor(logger))
+        WechatpayRefundLogging.install(fieldsInMessage = false)
+        sandbox.createOrder("TL400", 1000)
+        refund("TL400", "RL400")
+        val attempt = named("http.attempt").single()
+        assertEquals("http.attempt", attempt.formattedMessage)
+        assertEquals(200L, attempt.kv()["status"])
+        assertEquals("RL400", attempt.kv()["out_refund_no"])
     }
 
     @Test
