@@ -2,6 +2,7 @@ package com.wechatpayrefund.test
 
 import com.wechatpayrefund.AbnormalRefundKind
 import com.wechatpayrefund.AbnormalRefundRequest
+import com.wechatpayrefund.BillType
 import com.wechatpayrefund.CreateRefundRequest
 import com.wechatpayrefund.LedgerEventSource
 import com.wechatpayrefund.LedgerOptions
@@ -12,7 +13,10 @@ import com.wechatpayrefund.RefundException
 import com.wechatpayrefund.RefundLedger
 import com.wechatpayrefund.RefundStatus
 import com.wechatpayrefund.Sandbox
+import com.wechatpayrefund.SandboxOptions
+import com.wechatpayrefund.TradeBillRequest
 import com.wechatpayrefund.junit5.SandboxExtension
+import com.wechatpayrefund.invoke
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -128,6 +132,38 @@ class LedgerTest(private val sandbox: Sandbox, private val client: RefundClient)
         assertEquals(
             listOf(RefundStatus.PROCESSING to LedgerEventSource.SUBMIT, RefundStatus.SUCCESS to LedgerEventSource.NOTIFICATION),
             ledger.events(after = 0L).map { it.status to it.source })
+        ledger.close()
+    }
+
+    @Test
+    fun `reconcile the day's bill against the ledger`() {
+        // A sandbox of its own (the class's sees other tests' refunds): its clock moves a day on.
+        Sandbox.startWith(SandboxOptions(port = 0u)).use { sb -> RefundClient(sb.clientConfig()).use { c -> reconcileDay(sb, c) } }
+    }
+
+    private fun reconcileDay(sb: Sandbox, c: RefundClient) {
+        val db = Files.createTempDirectory("ledger-kt-rc").resolve("refunds.db").toString()
+        val ledger = RefundLedger.openSqlite(db, c)
+        val day = chinaDate(sb.clock())
+        sb.createOrder("TRC", 10000)
+        for ((no, fen) in listOf("RC1" to 100L, "RC2" to 200L)) {
+            ledger.submit(refund("TRC", no, fen, 10000))
+            sb.setRefundStatus(no, RefundStatus.SUCCESS)
+        }
+        // A refund made outside the ledger (the merchant platform, another system).
+        c.createRefund(refund("TRC", "RC3", 300, 10000))
+        sb.setRefundStatus("RC3", RefundStatus.SUCCESS)
+        assertEquals(listOf("RC1", "RC2"), ledger.poll(onlyDue = false).map { it.outRefundNo }.sorted())
+        assertEquals(day, chinaDate(sb.clock()), "midnight China time passed during the setup: run again")
+        sb.advanceClock(86400) // the day's bill is ready the next day
+        val bill = c.downloadBill(TradeBillRequest(billDate = day, billType = BillType.ALL))
+        val report = ledger.reconcile(bill, day)
+        assertEquals(listOf("RC1", "RC2"), report.matched.map { it.outRefundNo }.sorted())
+        assertEquals(listOf("RC3" to 300L), report.missingInLedger.map { it.outRefundNo to it.refundFen })
+        assertEquals(emptyList<Any>(), report.missingInBill)
+        assertEquals(emptyList<Any>(), report.amountMismatches)
+        assertEquals(emptyList<Any>(), report.statusMismatches)
+        assertThrows<RefundException.InvalidInput> { ledger.reconcile(bill, "2026-13-01") }
         ledger.close()
     }
 }
