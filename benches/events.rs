@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
-use wechatpay_refund::sandbox::Sandbox;
+use wechatpay_refund::sandbox::{Sandbox, SandboxOptions};
 use wechatpay_refund::*;
 
 mod support;
@@ -179,7 +179,20 @@ fn main() {
 
     let mut loopback = 0.0;
     if plan.runs("loopback") {
-        let sb = Sandbox::start().expect("sandbox");
+        // The test vectors' keys: no key generation, so instruction counts repeat.
+        let k = load("keys.json");
+        let pem = |path: &str| k.pointer(path).and_then(|v| v.as_str()).map(str::to_string);
+        let sb = Sandbox::start_with(SandboxOptions {
+            merchant_private_key_pem: pem("/merchant/private_key_pkcs8_pem"),
+            merchant_serial_no: pem("/merchant/serial_no"),
+            wechatpay_private_key_pem: pem("/wechatpay_public_key/private_key_pkcs8_pem"),
+            wechatpay_public_key_id: pem("/wechatpay_public_key/id"),
+            platform_certificate_pem: pem("/platform/certificate_pem"),
+            platform_private_key_pem: pem("/platform/private_key_pkcs8_pem"),
+            api_v3_key: pem("/api_v3_key"),
+            ..Default::default()
+        })
+        .expect("sandbox");
         let client =
             RefundClient::new(sb.client_config().expect("sandbox config")).expect("client");
         // 50 refunds at most per order (as WeChat Pay): 40 per order here.
