@@ -119,19 +119,14 @@ impl RefundClient {
         }
     }
 
-    /// Run one public call inside its span (`operation`, `out_refund_no`) and count it.
+    /// Run one public call inside its span and count it (operation number `op`).
     fn observed<T>(
         &self,
         op: usize,
         out_refund_no: Option<&str>,
         call: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        let span = events::call_span(OPERATIONS[op], out_refund_no);
-        let _entered = span.enter();
-        let started = Instant::now();
-        let result = call();
-        self.metrics.call(op, started.elapsed(), &result);
-        result
+        self.metrics.observe(op, out_refund_no, call)
     }
 
     /// Count and report a verification failure of a response or notification.

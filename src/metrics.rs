@@ -67,6 +67,25 @@ impl Metrics {
     }
 
     /// One call of operation number `op` that took `elapsed`.
+    /// Run one public call inside its span (`operation`, `out_refund_no`) and count it:
+    /// what every public call of both clients goes through.
+    pub(crate) fn observe<T>(
+        &self,
+        op: usize,
+        out_refund_no: Option<&str>,
+        call: impl FnOnce() -> Result<T, RefundError>,
+    ) -> Result<T, RefundError> {
+        let span = crate::events::call_span(
+            self.operations.get(op).copied().unwrap_or(""),
+            out_refund_no,
+        );
+        let _entered = span.enter();
+        let started = std::time::Instant::now();
+        let result = call();
+        self.call(op, started.elapsed(), &result);
+        result
+    }
+
     pub(crate) fn call<T>(&self, op: usize, elapsed: Duration, result: &Result<T, RefundError>) {
         if let Some(c) = self.calls.get(op) {
             c[outcome_index(result)].fetch_add(1, Relaxed);

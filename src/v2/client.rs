@@ -74,12 +74,7 @@ impl V2RefundClient {
         out_refund_no: Option<&str>,
         call: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        let span = events::call_span(OPERATIONS[op], out_refund_no);
-        let _entered = span.enter();
-        let started = Instant::now();
-        let result = call();
-        self.metrics.call(op, started.elapsed(), &result);
-        result
+        self.metrics.observe(op, out_refund_no, call)
     }
 
     /// Use this rate limiter (one shared by several clients of the same merchant, or one
