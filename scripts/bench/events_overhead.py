@@ -105,15 +105,18 @@ def main():
         base, off, on = med("compiled out", op), med("off", op), med("on", op)
         slower_off = 100 * (base / off - 1)
         slower_on = 100 * (base / on - 1)
-        verdicts.append((op, slower_off))
+        verdicts.append((op, slower_off, max(spread("compiled out", op), spread("off", op)) / 2))
         print("| %s | %.0f/s (±%.1f %%) | %.0f/s (±%.1f %%) | %.0f/s (±%.1f %%) | %+.2f %% | %+.2f %% |"
               % (desc, base, spread("compiled out", op) / 2, off, spread("off", op) / 2, on, spread("on", op) / 2,
                  slower_off, slower_on))
     print()
     print("(+x %: that much slower per call than with the events compiled out; ± half the spread over rounds)")
-    for op, slower in verdicts:
-        print("target events off <= 1 %% slower than compiled out, %s: %+.2f %% -> %s"
-              % (op, slower, "PASS" if slower <= 1.0 else "FAIL"))
+    for op, slower, noise in verdicts:
+        # Seconds on a shared machine: a difference inside the rounds' own spread decides nothing.
+        verdict = ("PASS" if slower <= 1.0 else
+                   "NOT RESOLVED (inside the +-%.1f %% spread: see the instruction counts)" % noise
+                   if slower <= noise else "FAIL")
+        print("target events off <= 1 %% slower than compiled out, %s: %+.2f %% -> %s" % (op, slower, verdict))
     if a.instructions:
         if not shutil.which("valgrind"):
             raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
