@@ -66,7 +66,6 @@ impl Metrics {
         }
     }
 
-    /// One call of operation number `op` that took `elapsed`.
     /// Run one public call inside its span (`operation`, `out_refund_no`) and count it:
     /// what every public call of both clients goes through.
     pub(crate) fn observe<T>(
@@ -86,6 +85,7 @@ impl Metrics {
         result
     }
 
+    /// One call of operation number `op` that took `elapsed`.
     pub(crate) fn call<T>(&self, op: usize, elapsed: Duration, result: &Result<T, RefundError>) {
         if let Some(c) = self.calls.get(op) {
             c[outcome_index(result)].fetch_add(1, Relaxed);

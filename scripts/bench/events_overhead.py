@@ -33,9 +33,12 @@ OPS = [("sign", "build + sign an apply-refund request"),
        ("loopback", "apply + query against the loopback sandbox, 1 thread (pairs)")]
 
 
+# Loopback only: keep any configured proxy away from 127.0.0.1.
+ENV = dict(os.environ, NO_PROXY="127.0.0.1,localhost")
+
+
 def run(cmd, timeout):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                       env=dict(__import__("os").environ, NO_PROXY="127.0.0.1,localhost"))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV)
     if p.returncode != 0:
         raise SystemExit("events bench failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr[-2000:]))
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -48,8 +51,7 @@ COUNTS = {"sign": 40, "verify": 200, "loopback": 20}
 def instructions(cmd, op, n):
     """Instructions callgrind counted for `cmd --only op --count n` (the whole process)."""
     full = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd + ["--only", op, "--count", str(n)]
-    p = subprocess.run(full, capture_output=True, text=True, timeout=900,
-                       env=dict(os.environ, NO_PROXY="127.0.0.1,localhost"))
+    p = subprocess.run(full, capture_output=True, text=True, timeout=900, env=ENV)
     m = re.search(r"Collected : (\d+)", p.stderr)
     if p.returncode != 0 or not m:
         raise SystemExit("callgrind run failed (%d): %s\n%s" % (p.returncode, " ".join(full), p.stderr[-2000:]))
@@ -70,10 +72,11 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--instructions", action="store_true")
     a = ap.parse_args()
+    # Each mode: the executable and its own arguments (the timed runs add --seconds).
     modes = {
-        "compiled out": [a.compiled_out, "--seconds", str(a.seconds)],
-        "off": [a.normal, "--seconds", str(a.seconds)],
-        "on": [a.normal, "--seconds", str(a.seconds), "--subscriber"],
+        "compiled out": [a.compiled_out],
+        "off": [a.normal],
+        "on": [a.normal, "--subscriber"],
     }
     names = list(modes)
     results = {m: [] for m in names}
@@ -81,7 +84,7 @@ def main():
     for r in range(a.rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for m in order:
-            out = run(modes[m], timeout=60 + 10 * a.seconds)
+            out = run(modes[m] + ["--seconds", str(a.seconds)], timeout=60 + 10 * a.seconds)
             results[m].append(out)
             if m == "on":
                 events_seen = max(events_seen, out["events"])
@@ -133,7 +136,7 @@ def main():
         print("|---|---|---|---|---|---|")
         counted = {}
         for op, desc in OPS:
-            c = {m: per_call(modes[m][:1] + modes[m][3:], op) for m in names}
+            c = {m: per_call(modes[m], op) for m in names}
             counted[op] = c
             base = c["compiled out"]
             print("| %s | %.0f | %.0f | %.0f | %+.2f %% | %+.2f %% |"

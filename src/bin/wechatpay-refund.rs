@@ -392,14 +392,16 @@ fn run(cli: Cli) -> Out<i32> {
             action: CertificatesAction::Download { out },
         } => {
             let certs = env.client.refresh_platform_certificates()?;
+            if let Some(dir) = &out {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
+            }
             let mut list = Vec::new();
             for c in &certs {
                 let mut item = json!({
                     "serial_no": c.serial_no, "not_before": c.not_before, "not_after": c.not_after,
                 });
                 if let Some(dir) = &out {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
                     // One PEM a certificate, named by its serial: what `platform_certificates_pem_file` takes.
                     let p = dir.join(format!("{}.pem", c.serial_no));
                     std::fs::write(&p, &c.pem)

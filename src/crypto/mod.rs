@@ -325,7 +325,8 @@ pub struct Certificate {
     pub not_after: i64,
     /// What a chain check needs (see `certificates::TrustAnchors`).
     pub(crate) signed: SignedParts,
-    /// The whole certificate (DER), to write it out again (`Certificate::to_pem`).
+    /// The whole certificate (DER): the key ring keeps it to give the PEM back
+    /// (`PlatformCertificate::pem`).
     pub(crate) der: Arc<[u8]>,
 }
 
@@ -367,12 +368,6 @@ impl Certificate {
             },
             der: Arc::from(block.der.as_slice()),
         })
-    }
-
-    /// The certificate as PEM (`BEGIN CERTIFICATE`, 64-column base64): what
-    /// `platform_certificates_pem` takes.
-    pub fn to_pem(&self) -> String {
-        der::to_pem("CERTIFICATE", &self.der)
     }
 }
 
